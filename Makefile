@@ -1,0 +1,106 @@
+# cbag build. Modes: release (default), asan (address+undefined), tsan.
+#   make                 build/release/libcbag.{a,so} and the cbag command
+#   make test            unit tests, plain -O2
+#   make test-asan       unit tests under AddressSanitizer + UBSan
+#   make test-tsan       the threaded tests under ThreadSanitizer
+#   make check           all of the above + differential tests against dask
+#   make bench           benchmarks, written to BENCHMARKS.md
+#   make install PREFIX=/usr/local
+MODE ?= release
+PREFIX ?= /usr/local
+CC ?= cc
+B := build/$(MODE)
+
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter
+BASE := -std=c11 -D_GNU_SOURCE -fPIC -pthread -Iinclude -Isrc -Isrc/core $(WARN)
+ifeq ($(MODE),release)
+  OPT := -O2 -g
+else ifeq ($(MODE),asan)
+  OPT := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else ifeq ($(MODE),tsan)
+  OPT := -O1 -g -fsanitize=thread
+else
+  $(error unknown MODE $(MODE))
+endif
+CFLAGS_ALL := $(BASE) $(OPT) $(CFLAGS)
+LDLIBS_ALL := -lisal -lxxhash -lz -lzstd -lbz2 -llzma -llz4 -lpthread -lm $(LDLIBS)
+
+LIB_SRC := $(sort $(wildcard src/*/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+TSAN_TESTS := $(sort $(wildcard tests/test_engine*.c tests/test_sched*.c tests/test_threads*.c))
+EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
+EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+
+.PHONY: all lib test test-asan test-tsan check bench install clean format examples tutorial diff
+
+all: lib $(EXAMPLE_BIN) $(if $(wildcard cli/cbag.c),$(B)/cbag)
+lib: $(B)/libcbag.a $(B)/libcbag.so
+
+$(B)/%.o: %.c $(wildcard include/*.h src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(B)/libcbag.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libcbag.so: $(LIB_OBJ)
+	$(CC) -shared $(CFLAGS_ALL) -Wl,-soname,libcbag.so.0 -o $@ $^ $(LDLIBS_ALL)
+
+$(B)/tests/%: tests/%.c $(B)/libcbag.a $(wildcard tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests $< -o $@ $(B)/libcbag.a -lcmocka $(LDLIBS_ALL)
+
+$(B)/examples/%: examples/%.c $(B)/libcbag.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< -o $@ $(B)/libcbag.a $(LDLIBS_ALL)
+
+$(B)/bench/%: bench/%.c $(B)/libcbag.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< -o $@ $(B)/libcbag.a $(LDLIBS_ALL)
+
+$(B)/cbag: $(wildcard cli/*.c) $(B)/libcbag.a
+	$(CC) $(CFLAGS_ALL) $(wildcard cli/*.c) -o $@ $(B)/libcbag.a -ledit $(LDLIBS_ALL)
+
+examples: $(EXAMPLE_BIN)
+
+# Each test program prints cmocka's summary; scripts/run-tests sums them up.
+test: $(TEST_BIN) $(EXAMPLE_BIN)
+	@scripts/run-tests $(MODE) $(TEST_BIN)
+
+test-asan:
+	$(MAKE) MODE=asan test
+
+test-tsan:
+	$(MAKE) MODE=tsan $(TSAN_TESTS:tests/%.c=build/tsan/tests/%)
+	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" scripts/run-tests tsan $(TSAN_TESTS:tests/%.c=build/tsan/tests/%)
+
+diff: lib
+	@scripts/run-diff
+
+check: test test-asan test-tsan diff
+
+bench: all $(BENCH_BIN)
+	@scripts/run-bench
+
+tutorial: all
+	$(B)/examples/tutorial
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 include/cbag.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(B)/libcbag.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(B)/libcbag.so $(DESTDIR)$(PREFIX)/lib/libcbag.so.0
+	ln -sf libcbag.so.0 $(DESTDIR)$(PREFIX)/lib/libcbag.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' cbag.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/cbag.pc
+	if [ -x $(B)/cbag ]; then install -d $(DESTDIR)$(PREFIX)/bin && install -m 755 $(B)/cbag $(DESTDIR)$(PREFIX)/bin/; fi
+
+format:
+	clang-format -i include/*.h src/*/*.c src/*/*.h tests/*.c examples/*.c $(wildcard cli/*.c bench/*.c)
+
+clean:
+	rm -rf build

@@ -1,0 +1,393 @@
+/*
+ * cbag.h: parallel lists for messy, semi-structured data.
+ *
+ * cbag is the C counterpart of Python's dask.bag: a lazy, partitioned
+ * collection of dynamic values (JSON-like), transformed by map, filter,
+ * pluck, flatten, ... and reduced by count, sum, mean, fold, ..., executed
+ * in parallel and streaming through bounded memory.
+ *
+ * This is the whole public API. Every public name starts with cbag_.
+ *
+ * OWNERSHIP AND LIFETIMES (read this once)
+ *
+ *  - A cbag_ctx owns every bag and item made on it. Bags and items are never
+ *    freed one by one; cbag_close() frees them all. They are immutable
+ *    descriptions of work: building one runs nothing.
+ *  - A cbag_result owns the values it holds. cbag_result_value() stays valid
+ *    until cbag_result_free(). A result is self-contained: it may be freed
+ *    before or after cbag_close() of the context that computed it.
+ *  - Values (cbag_val) are immutable once a callback returns them or once
+ *    they are handed to a cbag_ function that stores them. They live in an
+ *    arena owned by a cbag_call handle:
+ *      * inside a callback, the arena of the current batch: valid until the
+ *        callback's caller (the engine) is done with the batch. Returning a
+ *        value built on the call handle, or any value received as an
+ *        argument, is always safe; the engine copies what it keeps.
+ *      * outside callbacks, the context's own call handle, cbag_main(cx):
+ *        values built there live until cbag_close().
+ *  - Strings passed in are copied unless stated otherwise. Strings returned
+ *    (cbag_errmsg, cbag_str) are owned by the object they came from.
+ *
+ * ERRORS
+ *
+ *  Functions that make something return NULL on failure; functions that do
+ *  something return CBAG_OK (0) or an error code. The message is kept on the
+ *  context: cbag_errmsg(cx). Passing NULL where a bag or item is expected is
+ *  allowed and yields NULL again, so a chain of calls can be checked once at
+ *  the end (the first error's message is the one kept). The library never
+ *  aborts or exits; allocation failure is reported like any other error.
+ *
+ * THREADS
+ *
+ *  A context and its bags are used from one thread at a time. Callbacks run
+ *  on worker threads, concurrently with each other: they must not share
+ *  mutable state through their user-data pointer without their own locking.
+ */
+#ifndef CBAG_H
+#define CBAG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CBAG_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------------ */
+/* Types                                                                    */
+
+typedef struct cbag_ctx cbag_ctx;       /* the engine: scheduler, errors */
+typedef struct cbag cbag;               /* a lazy partitioned collection */
+typedef struct cbag_item cbag_item;     /* a lazy single value */
+typedef struct cbag_val cbag_val;       /* an immutable dynamic value */
+typedef struct cbag_call cbag_call;     /* a callback's handle: arena, errors */
+typedef struct cbag_result cbag_result; /* a computed value with its memory */
+
+/* Result codes. */
+typedef enum cbag_status {
+    CBAG_OK = 0,
+    CBAG_ERROR = 1,   /* generic failure */
+    CBAG_NOMEM = 2,   /* an allocation failed */
+    CBAG_INVALID = 3, /* bad argument: wrong type, out of range, misuse */
+    CBAG_USER = 4,    /* a user callback failed (cbag_fail) */
+    CBAG_PARSE = 5,   /* malformed input data (JSON, UTF-8, ...) */
+    CBAG_IO = 6,      /* a file or stream could not be read or written */
+    CBAG_TYPE = 7,    /* an operation met a value of the wrong type */
+    CBAG_KEY = 8,     /* a missing dict key or sequence index */
+    CBAG_EMPTY = 9,   /* a reduction without identity met no element */
+    CBAG_OVERFLOW = 10, /* integer arithmetic left the int64 range */
+    CBAG_INTERRUPTED = 11
+} cbag_status;
+
+/* Value types. Python's None, bool, int, float, str, list, tuple, dict. */
+typedef enum cbag_type {
+    CBAG_NULL = 0,
+    CBAG_BOOL,
+    CBAG_INT,   /* int64 */
+    CBAG_FLOAT, /* double */
+    CBAG_STR,   /* UTF-8 bytes with a length (may contain NUL) */
+    CBAG_LIST,
+    CBAG_TUPLE, /* prints as (a, b); JSON array on output */
+    CBAG_DICT   /* insertion-ordered; keys are any values, usually strings */
+} cbag_type;
+
+/* ------------------------------------------------------------------------ */
+/* Context                                                                  */
+
+typedef struct cbag_options {
+    /* "threads" (default: a pool of `workers` threads) or "sync" (every
+     * task on the calling thread, for debugging). */
+    const char *scheduler;
+    int workers;          /* threads for "threads"; 0 = number of cores */
+    size_t memory_limit;  /* bytes for buffers and spills; 0 = default */
+    const char *temp_dir; /* where spills go; NULL = $TMPDIR or /tmp */
+    int split_every;      /* reduction tree fan-in; 0 = 8, as dask */
+    /* Called for warnings (e.g. take() found fewer elements than asked).
+     * NULL prints "cbag: warning: MSG" on stderr. The message is valid
+     * only during the call. */
+    void (*on_warning)(const char *msg, void *ud);
+    void *warning_ud;
+} cbag_options;
+
+/* Makes a context. opt may be NULL for the defaults; it is copied.
+ * Returns NULL only when memory is exhausted. Invalid options give a
+ * context whose cbag_errcode() is not CBAG_OK; it must still be closed. */
+cbag_ctx *cbag_open(const cbag_options *opt);
+
+/* Frees the context, every bag and item made on it, and every value built
+ * on cbag_main(cx). Results are not freed (see cbag_result_free). NULL ok. */
+void cbag_close(cbag_ctx *cx);
+
+/* The last error on the context: code, and a message naming what failed
+ * and where. The message is owned by the context and valid until the next
+ * call that fails or cbag_clear_error(). "" when there is no error. */
+int cbag_errcode(const cbag_ctx *cx);
+const char *cbag_errmsg(const cbag_ctx *cx);
+void cbag_clear_error(cbag_ctx *cx);
+
+/* Number of worker threads the context runs. */
+int cbag_workers(const cbag_ctx *cx);
+
+/* The context's own call handle, for building values outside callbacks
+ * (for cbag_from_sequence, initial values, ...). Values built on it live
+ * until cbag_close(cx). Owned by the context. */
+cbag_call *cbag_main(cbag_ctx *cx);
+
+/* ------------------------------------------------------------------------ */
+/* Values: reading                                                          */
+/*
+ * All readers accept NULL and treat it as "missing": cbag_typeof(NULL) is
+ * CBAG_NULL, cbag_len(NULL) is 0, cbag_get(NULL, k) is NULL.
+ */
+
+cbag_type cbag_typeof(const cbag_val *v);
+const char *cbag_type_name(cbag_type t); /* "NoneType", "int", "dict", ... */
+
+bool cbag_is_null(const cbag_val *v);
+bool cbag_bool_value(const cbag_val *v);  /* the value of a bool */
+int64_t cbag_int_value(const cbag_val *v); /* ints and bools; else 0 */
+double cbag_float_value(const cbag_val *v); /* any number; else NaN */
+/* Python truthiness: None, False, 0, 0.0, "", [], (), {} are false. */
+bool cbag_truthy(const cbag_val *v);
+/* Numbers only: stores the value as double and returns true. */
+bool cbag_number(const cbag_val *v, double *out);
+
+/* A string's bytes (not NUL-terminated in general) and length; NULL when v
+ * is not a string. Valid as long as v. */
+const char *cbag_str(const cbag_val *v, size_t *len);
+/* True when v is a string equal to the NUL-terminated s. */
+bool cbag_str_eq(const cbag_val *v, const char *s);
+
+/* Elements of a list or tuple, entries of a dict, bytes of a string. */
+size_t cbag_len(const cbag_val *v);
+/* Element i of a list or tuple (i < 0 counts from the end); NULL if out of
+ * range or not a sequence. Valid as long as v. */
+const cbag_val *cbag_at(const cbag_val *v, int64_t i);
+/* A dict's value for a string key; NULL if absent or v is not a dict. */
+const cbag_val *cbag_get(const cbag_val *v, const char *key);
+const cbag_val *cbag_getn(const cbag_val *v, const char *key, size_t keylen);
+/* A dict's value for any key (Python equality: 1 and 1.0 are one key). */
+const cbag_val *cbag_getv(const cbag_val *v, const cbag_val *key);
+/* The i-th key and value of a dict, in insertion order. */
+const cbag_val *cbag_dict_key(const cbag_val *v, size_t i);
+const cbag_val *cbag_dict_value(const cbag_val *v, size_t i);
+
+/* Python semantics: 1 == 1.0 == True; "a" != b"a" does not arise; a list
+ * never equals a tuple. NaN is not equal to itself. */
+bool cbag_eq(const cbag_val *a, const cbag_val *b);
+/* A total order, documented in docs/ARCHITECTURE.md: numbers (bool, int,
+ * float, compared exactly) < None < strings (by code point) < tuples <
+ * lists < dicts; NaN after every other number. Returns <0, 0, >0. Within
+ * one Python-comparable kind it agrees with Python's <. */
+int cbag_cmp(const cbag_val *a, const cbag_val *b);
+/* A 64-bit hash, equal for equal values (hash(1) == hash(1.0)), stable
+ * across processes, runs and machines (XXH3 based). */
+uint64_t cbag_hash(const cbag_val *v);
+
+/* ------------------------------------------------------------------------ */
+/* Values: building                                                         */
+/*
+ * Builders allocate in the call handle's arena. On allocation failure they
+ * return NULL (or CBAG_NOMEM) and mark the call failed, so a callback may
+ * simply return NULL when a builder did.
+ *
+ * Containers are built by appending; a container that has been stored in
+ * another container may still be appended to (both see the change) until
+ * the callback returns it. After that it is immutable.
+ */
+
+const cbag_val *cbag_none(void);        /* static; never freed */
+const cbag_val *cbag_bool(bool b);      /* static; never freed */
+cbag_val *cbag_new_int(cbag_call *c, int64_t i);
+cbag_val *cbag_new_float(cbag_call *c, double d);
+/* Copies len bytes. The bytes must be UTF-8 (not checked here). */
+cbag_val *cbag_new_str(cbag_call *c, const char *s, size_t len);
+cbag_val *cbag_new_strz(cbag_call *c, const char *s);
+cbag_val *cbag_new_strf(cbag_call *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* cap is a hint; containers grow as needed. */
+cbag_val *cbag_new_list(cbag_call *c, size_t cap);
+cbag_val *cbag_new_tuple(cbag_call *c, size_t cap);
+cbag_val *cbag_new_dict(cbag_call *c, size_t cap);
+/* A tuple of n values, as Python's (a, b, ...). */
+cbag_val *cbag_new_tuplev(cbag_call *c, size_t n, const cbag_val *const *items);
+/* Appends x to a list or tuple under construction. */
+int cbag_append(cbag_call *c, cbag_val *seq, const cbag_val *x);
+/* Sets d[key] = x (replacing an equal key in place, as Python does). */
+int cbag_set(cbag_call *c, cbag_val *d, const char *key, const cbag_val *x);
+int cbag_setv(cbag_call *c, cbag_val *d, const cbag_val *key, const cbag_val *x);
+/* A deep copy of v in c's arena (to keep a value across batches). */
+const cbag_val *cbag_copy(cbag_call *c, const cbag_val *v);
+
+/* ------------------------------------------------------------------------ */
+/* Callbacks                                                                */
+
+/* Ends the current callback with an error: records the message (printf
+ * format) on the call and returns NULL, so `return cbag_fail(c, ...)`.
+ * The engine reports it with the operation, partition, file and line. */
+const cbag_val *cbag_fail(cbag_call *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Like cbag_fail with a status other than CBAG_USER (CBAG_KEY, ...). */
+const cbag_val *cbag_failc(cbag_call *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* d[key], or fails the call with "KeyError: 'key'" (NULL returned). */
+const cbag_val *cbag_key(cbag_call *c, const cbag_val *d, const char *key);
+/* Whether the call has failed (a builder ran out of memory, cbag_fail). */
+bool cbag_failed(const cbag_call *c);
+
+/* f(x): a new value (or x itself, or any value reachable from x); NULL on
+ * failure after cbag_fail. */
+typedef const cbag_val *(*cbag_map_fn)(cbag_call *c, const cbag_val *x,
+                                       void *ud);
+/* p(x): 1 true, 0 false, -1 failure after cbag_fail. */
+typedef int (*cbag_pred_fn)(cbag_call *c, const cbag_val *x, void *ud);
+/* f(a, b): binary operators of fold, foldby, accumulate. */
+typedef const cbag_val *(*cbag_binop_fn)(cbag_call *c, const cbag_val *a,
+                                         const cbag_val *b, void *ud);
+/* f(*args): the elements of a tuple or list as arguments. */
+typedef const cbag_val *(*cbag_star_fn)(cbag_call *c, size_t argc,
+                                        const cbag_val *const *argv,
+                                        void *ud);
+
+/* ------------------------------------------------------------------------ */
+/* Bags: constructors                                                       */
+
+/* A bag of the elements of seq (a list or tuple, deep-copied). Partitions
+ * as dask: npartitions > 0 gives partitions of ceil(len/npartitions);
+ * partition_size > 0 gives partitions of that length; with neither, one
+ * element per partition below 100 elements, else len/100 per partition. */
+cbag *cbag_from_sequence(cbag_ctx *cx, const cbag_val *seq,
+                         size_t npartitions, size_t partition_size);
+/* The integers 0 .. n-1 in npartitions partitions (dask's db.range). */
+cbag *cbag_range(cbag_ctx *cx, int64_t n, size_t npartitions);
+/* The partitions of every bag, in order. */
+cbag *cbag_concat(cbag_ctx *cx, size_t n, cbag *const *bags);
+/* Tuples of the i-th elements of bags with equal partitioning. */
+cbag *cbag_zip(cbag_ctx *cx, size_t n, cbag *const *bags);
+
+size_t cbag_npartitions(const cbag *b);
+cbag_ctx *cbag_context(const cbag *b);
+
+/* ------------------------------------------------------------------------ */
+/* Bags: element-wise operations (fused; nothing runs until compute)        */
+/*
+ * The macros pass the function's name, used in error messages and by
+ * cbag_visualize ("map(count_transactions) failed in partition 3 ...").
+ */
+
+cbag *cbag_map_named(cbag *b, const char *name, cbag_map_fn f, void *ud);
+cbag *cbag_filter_named(cbag *b, const char *name, cbag_pred_fn p, void *ud);
+cbag *cbag_remove_named(cbag *b, const char *name, cbag_pred_fn p, void *ud);
+cbag *cbag_starmap_named(cbag *b, const char *name, cbag_star_fn f, void *ud);
+/* f(partition as a list) returns the new partition (a list or tuple). */
+cbag *cbag_map_partitions_named(cbag *b, const char *name, cbag_map_fn f,
+                                void *ud);
+#define cbag_map(b, f, ud) cbag_map_named((b), #f, (f), (ud))
+#define cbag_filter(b, p, ud) cbag_filter_named((b), #p, (p), (ud))
+#define cbag_remove(b, p, ud) cbag_remove_named((b), #p, (p), (ud))
+#define cbag_starmap(b, f, ud) cbag_starmap_named((b), #f, (f), (ud))
+#define cbag_map_partitions(b, f, ud)                                      \
+    cbag_map_partitions_named((b), #f, (f), (ud))
+
+/* x[key] for dicts. A missing key fails the compute with a KeyError. */
+cbag *cbag_pluck(cbag *b, const char *key);
+/* x[key] for any key: a string or other value for dicts, an int for lists
+ * and tuples (negative from the end), or a list of keys giving a tuple per
+ * element. dflt (copied; NULL for none) replaces missing keys. */
+cbag *cbag_pluckv(cbag *b, const cbag_val *key, const cbag_val *dflt);
+/* Concatenates the elements of each element (lists, tuples; a dict gives
+ * its keys, a string its characters, as Python iterates them). */
+cbag *cbag_flatten(cbag *b);
+
+/* ------------------------------------------------------------------------ */
+/* Items: reductions (lazy single values)                                   */
+
+cbag_item *cbag_count(cbag *b);
+cbag_item *cbag_sum(cbag *b); /* ints stay exact; overflow is an error */
+cbag_item *cbag_mean(cbag *b); /* empty bag: CBAG_EMPTY error */
+cbag_item *cbag_min(cbag *b);
+cbag_item *cbag_max(cbag *b);
+/* Variance and standard deviation with ddof (numerically stable). */
+cbag_item *cbag_var(cbag *b, int ddof);
+cbag_item *cbag_std(cbag *b, int ddof);
+cbag_item *cbag_any(cbag *b);
+cbag_item *cbag_all(cbag *b);
+/* reduce(binop, partition[, initial]) per partition, then the partials
+ * reduced with combine (NULL: binop) in a split_every tree, with initial
+ * too (as dask's Bag.fold). initial NULL: no initial value; empty
+ * partitions are then skipped, and an empty bag is a CBAG_EMPTY error. */
+cbag_item *cbag_fold_named(cbag *b, const char *name, cbag_binop_fn binop,
+                           cbag_binop_fn combine, const cbag_val *initial,
+                           void *ud);
+#define cbag_fold(b, binop, combine, initial, ud)                          \
+    cbag_fold_named((b), #binop, (binop), (combine), (initial), (ud))
+/* dask's Bag.reduction: perpartition(partition list) gives a partial per
+ * non-empty partition; aggregate(list of partials) combines them in a
+ * tree of fan-in split_every (0: the context's, default 8). */
+cbag_item *cbag_reduction_named(cbag *b, const char *name,
+                                cbag_map_fn perpartition,
+                                cbag_map_fn aggregate, int split_every,
+                                void *ud);
+#define cbag_reduction(b, per, agg, split_every, ud)                       \
+    cbag_reduction_named((b), #per, (per), (agg), (split_every), (ud))
+
+/* ------------------------------------------------------------------------ */
+/* Computing                                                                */
+
+/* Runs the graph and returns every element as a list value.
+ * NULL on failure (message on the context). Free with cbag_result_free. */
+cbag_result *cbag_compute(cbag *b);
+/* Computes an item to its value. */
+cbag_result *cbag_compute_item(cbag_item *it);
+/* The first k elements as a tuple, looking in the first npartitions
+ * partitions (-1: all). Warns, as dask does, when fewer were found. */
+cbag_result *cbag_take(cbag *b, size_t k, int npartitions);
+/* Calls f on every element in order, streaming (nothing is collected).
+ * f returns 0 to go on, >0 to stop early, <0 on failure. */
+int cbag_foreach(cbag *b, int (*f)(const cbag_val *x, void *ud), void *ud);
+
+/* The value of a result: owned by r, valid until cbag_result_free(r). */
+const cbag_val *cbag_result_value(const cbag_result *r);
+void cbag_result_free(cbag_result *r);
+
+/* Writes the task graph of b or it as Graphviz DOT. */
+int cbag_visualize(cbag *b, FILE *out);
+int cbag_visualize_item(cbag_item *it, FILE *out);
+
+/* ------------------------------------------------------------------------ */
+/* Output                                                                   */
+
+enum {
+    CBAG_FMT_REPR = 0,         /* Python repr: {'a': 1}, (1, 2), 0.1 */
+    CBAG_FMT_JSON = 1,         /* Python json.dumps: {"a": 1} (ASCII) */
+    CBAG_FMT_JSON_COMPACT = 2, /* json.dumps(separators=(",", ":")) */
+    CBAG_FMT_UTF8 = 4          /* with JSON: ensure_ascii=False */
+};
+/* Writes v formatted (CBAG_FMT_*) to f; no newline. 0 or an error code. */
+int cbag_fprint(FILE *f, const cbag_val *v, int fmt);
+/* v formatted into a NUL-terminated string malloc'd for the caller (free()
+ * it); *len gets its length if len is not NULL. NULL on allocation failure
+ * or a value JSON cannot hold (NaN is written as NaN, as Python does). */
+char *cbag_format(const cbag_val *v, int fmt, size_t *len);
+
+/* ------------------------------------------------------------------------ */
+/* JSON                                                                     */
+
+/* Parses one JSON text (RFC 8259, strict UTF-8, surrounding whitespace
+ * allowed) into c's arena. Integers outside int64 are a CBAG_PARSE error
+ * (never wrapped); nesting deeper than 10000 is an error. NULL on failure,
+ * with a message naming the byte offset and what was expected. */
+const cbag_val *cbag_json_parse(cbag_call *c, const char *s, size_t len);
+/* As map functions: json.loads of a string element, json.dumps of any. */
+const cbag_val *cbag_json_loads(cbag_call *c, const cbag_val *x, void *ud);
+const cbag_val *cbag_json_dumps(cbag_call *c, const cbag_val *x, void *ud);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CBAG_H */

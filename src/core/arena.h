@@ -1,0 +1,42 @@
+/* arena.h: bump allocation in chunks, freed all at once.
+ *
+ * Every value lives in an arena. A batch of records is parsed into one,
+ * flows through the fused operators, and the arena is reset: no per-record
+ * malloc or free. Allocation failure returns NULL. */
+#ifndef CBAG_ARENA_H
+#define CBAG_ARENA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cbag__chunk cbag__chunk;
+
+typedef struct cbag__arena {
+    char *cur, *end;     /* free space in the current chunk */
+    cbag__chunk *chunks; /* newest first */
+    size_t used;         /* bytes handed out since the last reset */
+    size_t chunk_size;   /* size of ordinary chunks */
+} cbag__arena;
+
+void cbag__arena_init(cbag__arena *a, size_t chunk_size);
+/* Frees all but one ordinary chunk; everything allocated is invalid. */
+void cbag__arena_reset(cbag__arena *a);
+void cbag__arena_free(cbag__arena *a);
+void *cbag__arena_alloc_slow(cbag__arena *a, size_t n);
+
+/* n bytes aligned to 8. */
+static inline void *cbag__arena_alloc(cbag__arena *a, size_t n) {
+    n = (n + 7) & ~(size_t)7;
+    if ((size_t)(a->end - a->cur) >= n && n) {
+        void *p = a->cur;
+        a->cur += n;
+        a->used += n;
+        return p;
+    }
+    return cbag__arena_alloc_slow(a, n);
+}
+
+/* Bytes handed out since the last reset. */
+static inline size_t cbag__arena_used(const cbag__arena *a) { return a->used; }
+
+#endif
