@@ -360,6 +360,79 @@ int cbag_visualize(cbag *b, FILE *out);
 int cbag_visualize_item(cbag_item *it, FILE *out);
 
 /* ------------------------------------------------------------------------ */
+/* Text files                                                               */
+
+typedef struct cbag_text_options {
+    /* Split uncompressed files into byte ranges of about this size, at line
+     * boundaries (dask's blocksize). 0: one partition per file. */
+    uint64_t blocksize;
+    /* NULL or "infer": from each file's extension (.gz .bz2 .xz .zst .lz4);
+     * or "gzip", "bz2", "xz", "zstd", "lz4", "none". */
+    const char *compression;
+    /* NULL: universal newlines ("\n", "\r\n", "\r" end a line, which is
+     * yielded ending in "\n"), as dask. Else lines end at this string. */
+    const char *linedelimiter;
+    size_t files_per_partition; /* 0: one file per partition */
+    bool include_path;          /* elements are (line, path) tuples */
+    /* Bytes that are not UTF-8: NULL or "strict" (an error naming the file
+     * and line), "replace" (U+FFFD) or "ignore" (dropped), as Python. */
+    const char *errors;
+} cbag_text_options;
+
+/* The lines of the files matching a glob or path (each line with its line
+ * ending, as dask's read_text), in file order. opt may be NULL. The files
+ * are listed now (no match is an error naming the pattern) and read at
+ * compute. */
+cbag *cbag_read_text(cbag_ctx *cx, const char *pattern,
+                     const cbag_text_options *opt);
+/* The same for a list of globs or paths, in list order. */
+cbag *cbag_read_textv(cbag_ctx *cx, size_t n, const char *const *patterns,
+                      const cbag_text_options *opt);
+
+typedef struct cbag_textfiles_options {
+    /* NULL or "infer": from the name's extension; else as read_text. */
+    const char *compression;
+    bool last_endline; /* end the last line with a newline too */
+    /* The file name's part for partition i (replaces '*'); NULL: dask's
+     * zero-padded numbers. Must return a malloc'd string. */
+    char *(*name_function)(size_t i, void *ud);
+    void *name_ud;
+} cbag_textfiles_options;
+
+/* Writes each partition of b (strings) to one file: pattern "out/N.json.gz"
+ * (N written as a star) gives out/0.json.gz, out/1.json.gz, ... as dask's to_textfiles (a
+ * pattern without '*' is a directory of N.part files). Each line is the
+ * element followed by "\n" (the last one only with last_endline). Files are
+ * written under a temporary name and renamed when complete, so a failure
+ * never leaves a partial file under a final name. Runs now. */
+int cbag_to_textfiles(cbag *b, const char *pattern,
+                      const cbag_textfiles_options *opt);
+
+/* json.loads over a bag of strings that skips malformed records instead of
+ * failing (dask has no such option; cbag's errors="skip"). The count of
+ * skipped records is in cbag_skipped(cx) after compute. */
+cbag *cbag_json_loads_skip(cbag *lines);
+/* Records skipped by the last compute on cx. */
+uint64_t cbag_skipped(const cbag_ctx *cx);
+
+/* ------------------------------------------------------------------------ */
+/* The tutorial's data set                                                  */
+
+typedef struct cbag_prep_options {
+    int nfiles;        /* 0: 50 */
+    int naccounts;     /* 0: 500 */
+    int ntransactions; /* per file; 0: 100000 */
+    uint64_t seed;     /* 0: 42 */
+    int threads;       /* 0: one per core */
+} cbag_prep_options;
+
+/* Writes dir/accounts.00.json.gz, ... as the dask tutorial's prep.py does
+ * (one JSON line per account per file with its transactions). dir is
+ * created if missing. CBAG_OK, or an error code with a message in err. */
+int cbag_prep_accounts(const char *dir, const cbag_prep_options *opt,
+                       char *err, size_t errlen);
+
+/* ------------------------------------------------------------------------ */
 /* Output                                                                   */
 
 enum {

@@ -1,11 +1,19 @@
-/* arena.c: chunked bump allocator (see arena.h). */
+/* arena.c: chunked bump allocator (see arena.h).
+ *
+ * Chunks start small and double up to CBAG__ARENA_MAX_CHUNK, so an arena
+ * per partition costs little for small partitions and few mallocs for big
+ * ones. A request larger than a quarter of the current chunk size gets a
+ * chunk of its own, so the chunk being filled is not abandoned. */
 #include "arena.h"
 
 #include "mem.h"
 
+#define CBAG__ARENA_MAX_CHUNK (1u << 20)
+
 struct cbag__chunk {
     cbag__chunk *next;
     size_t size; /* usable bytes after the header */
+    int own;     /* holds one big request */
 };
 
 #define HDR ((sizeof(cbag__chunk) + 7) & ~(size_t)7)
@@ -14,25 +22,27 @@ void cbag__arena_init(cbag__arena *a, size_t chunk_size) {
     a->cur = a->end = NULL;
     a->chunks = NULL;
     a->used = 0;
-    a->chunk_size = chunk_size ? chunk_size : 64 * 1024;
+    a->chunk_size = chunk_size ? chunk_size : 4096;
 }
 
 void *cbag__arena_alloc_slow(cbag__arena *a, size_t n) {
     if (n == 0) n = 8;
-    /* Big requests get a chunk of their own so the current one is kept. */
-    size_t size = n > a->chunk_size / 4 ? n : a->chunk_size;
+    int own = n > a->chunk_size / 4;
+    size_t size = own ? n : a->chunk_size;
     if (size > SIZE_MAX - HDR) return NULL;
     cbag__chunk *c = cbag__malloc(HDR + size);
     if (!c) return NULL;
     c->size = size;
+    c->own = own;
     char *mem = (char *)c + HDR;
     a->used += n;
-    if (size == n && a->chunks) {
+    if (own && a->chunks) {
         /* Keep bumping in the current chunk: put the big one second. */
         c->next = a->chunks->next;
         a->chunks->next = c;
         return mem;
     }
+    if (!own && a->chunk_size < CBAG__ARENA_MAX_CHUNK) a->chunk_size *= 2;
     c->next = a->chunks;
     a->chunks = c;
     a->cur = mem + n;
@@ -41,14 +51,15 @@ void *cbag__arena_alloc_slow(cbag__arena *a, size_t n) {
 }
 
 void cbag__arena_reset(cbag__arena *a) {
-    /* Keep one ordinary chunk to avoid malloc churn batch after batch. */
-    cbag__chunk *keep = NULL, *c = a->chunks;
+    /* Keep the largest ordinary chunk: the next batch will likely need as
+     * much, and this saves a malloc/free pair per batch. */
+    cbag__chunk *keep = NULL, *c;
+    for (c = a->chunks; c; c = c->next)
+        if (!c->own && (!keep || c->size > keep->size)) keep = c;
+    c = a->chunks;
     while (c) {
         cbag__chunk *next = c->next;
-        if (!keep && c->size == a->chunk_size)
-            keep = c;
-        else
-            cbag__free(c);
+        if (c != keep) cbag__free(c);
         c = next;
     }
     a->chunks = keep;

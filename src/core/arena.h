@@ -15,11 +15,11 @@ typedef struct cbag__arena {
     char *cur, *end;     /* free space in the current chunk */
     cbag__chunk *chunks; /* newest first */
     size_t used;         /* bytes handed out since the last reset */
-    size_t chunk_size;   /* size of ordinary chunks */
+    size_t chunk_size;   /* size of the next ordinary chunk (doubles) */
 } cbag__arena;
 
 void cbag__arena_init(cbag__arena *a, size_t chunk_size);
-/* Frees all but one ordinary chunk; everything allocated is invalid. */
+/* Frees all but the largest ordinary chunk; all allocations die. */
 void cbag__arena_reset(cbag__arena *a);
 void cbag__arena_free(cbag__arena *a);
 void *cbag__arena_alloc_slow(cbag__arena *a, size_t n);

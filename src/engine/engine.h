@@ -1,0 +1,193 @@
+/* engine.h: the graph of bags and items, and how partitions run.
+ *
+ * A bag is a node: a source (a materialised sequence, a range, text files)
+ * or an operation on other bags. Element-wise operations are fused: running
+ * partition i of a map node runs partition i of its input with a sink that
+ * applies the map and pushes into the next sink. A source pushes values one
+ * at a time; values are built in the worker's batch arena, which the source
+ * resets between elements once it has grown past CBAG__BATCH_BYTES, after
+ * telling the sinks (flush) to copy anything they keep. */
+#ifndef CBAG_ENGINE_H
+#define CBAG_ENGINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "call.h"
+#include "cbag.h"
+#include "value.h"
+
+#define CBAG__BATCH_BYTES (1u << 20)
+
+struct cbag__pool;
+struct cbag__text_part;
+
+typedef enum cbag__kind {
+    K_SEQ,   /* materialised partitions (from_sequence) */
+    K_RANGE, /* integers */
+    K_TEXT,  /* lines of text files */
+    K_CONCAT,
+    K_ZIP,
+    K_MAP,
+    K_FILTER,
+    K_REMOVE,
+    K_STARMAP,
+    K_PLUCK,
+    K_FLATTEN,
+    K_MAP_PARTITIONS
+} cbag__kind;
+
+struct cbag {
+    cbag_ctx *cx;
+    cbag__kind kind;
+    int id;           /* for visualize */
+    size_t nparts;
+    const char *name; /* "map(count_transactions)", in the graph arena */
+    cbag *in;         /* input of element-wise operations */
+    cbag **ins;       /* inputs of concat and zip */
+    size_t nins;
+    union {
+        cbag_map_fn map;
+        cbag_pred_fn pred;
+        cbag_star_fn star;
+    } fn;
+    void *ud;
+    const cbag_val *key, *dflt; /* pluck */
+    const cbag_val *parts;      /* K_SEQ: nparts list values */
+    int64_t range_n;            /* K_RANGE */
+    struct cbag__text_part *text; /* K_TEXT */
+    int flags; /* K_TEXT: include_path; K_MAP: 1 = skip parse errors */
+};
+
+typedef enum cbag__agg {
+    A_COUNT,
+    A_SUM,
+    A_MEAN,
+    A_MIN,
+    A_MAX,
+    A_VAR,
+    A_STD,
+    A_ANY,
+    A_ALL,
+    A_FOLD,
+    A_REDUCTION
+} cbag__agg;
+
+struct cbag_item {
+    cbag_ctx *cx;
+    cbag__agg agg;
+    int id;
+    const char *name;
+    cbag *in;
+    int ddof;
+    int split_every;
+    cbag_binop_fn binop, combine;
+    cbag_map_fn per, aggregate;
+    const cbag_val *initial; /* NULL: none */
+    void *ud;
+};
+
+/* One per worker thread: the batch arena and the call handle callbacks
+ * get, and where the element in flight came from (for error messages). */
+typedef struct cbag__worker {
+    cbag_ctx *cx;
+    int index;
+    cbag__arena batch;
+    cbag_call call;
+    size_t part;       /* partition being run */
+    uint64_t elem;     /* index of the source element in its partition */
+    void *lines;       /* the text reader in flight, for file and line */
+    /* The first failure seen by this worker in the current task. */
+    int code;
+    cbag__buf msg;
+} cbag__worker;
+
+struct cbag_ctx {
+    cbag_options opt;
+    char *temp_dir;
+    int workers;
+    int sync;
+    int split_every;
+    int code;
+    cbag__buf msg;
+    cbag__arena graph; /* nodes, names, copied sequences */
+    cbag__arena main_arena;
+    cbag_call main;
+    int next_id;
+    struct cbag__pool *pool;
+    cbag__worker *w; /* workers (pool threads, or one for sync) */
+    int nw;
+    /* The compute in flight. */
+    atomic_int stop; /* set on the first failure: everyone winds down */
+    atomic_uint_least64_t skipped; /* records dropped by errors="skip" */
+    pthread_mutex_t err_mu;
+    int err_code;
+    size_t err_part; /* the failure kept is the one of the lowest partition */
+    cbag__buf err_msg;
+};
+
+/* A sink receives the values of a partition one at a time. push returns
+ * 0 to go on, 1 when it wants no more (take), <0 on failure (the worker
+ * holds the message). flush is called before the batch arena is reset. */
+typedef struct cbag__sink cbag__sink;
+struct cbag__sink {
+    int (*push)(cbag__sink *s, const cbag_val *x);
+    void (*flush)(cbag__sink *s);
+    cbag__sink *next;
+    const cbag *node;
+    cbag__worker *w;
+};
+
+/* ctx.c */
+void cbag__error(cbag_ctx *cx, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void cbag__warn(cbag_ctx *cx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void *cbag__galloc(cbag_ctx *cx, size_t n); /* graph arena; error on NULL */
+const char *cbag__gstrf(cbag_ctx *cx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int cbag__ensure_workers(cbag_ctx *cx);
+
+/* pipeline.c */
+/* Runs partition part of b into out. 0 done, 1 stopped by a sink, <0 failed
+ * (message recorded on w). */
+int cbag__run_part(cbag__worker *w, const cbag *b, size_t part,
+                   cbag__sink *out);
+/* Records a failure on w: "OP failed in partition P (WHERE): MSG". */
+int cbag__fail(cbag__worker *w, const char *op, int code, const char *fmt,
+               ...) __attribute__((format(printf, 4, 5)));
+/* The same for a callback that returned NULL or failed its call. */
+int cbag__fail_call(cbag__worker *w, const char *op);
+/* Returned by sources when another worker failed and the compute stops. */
+#define CBAG__CANCELLED (-1000)
+/* The input bytes behind a partition, to schedule the largest first. */
+uint64_t cbag__part_size(const cbag *b, size_t part);
+/* Runs partition part of b and collects its values, deep-copied, into a
+ * list *out allocated in a. Same returns as cbag__run_part. */
+int cbag__collect(cbag__worker *w, const cbag *b, size_t part, cbag__arena *a,
+                  cbag_val *out, size_t limit);
+/* A source calls this between elements: flushes and resets the batch arena
+ * when it is big; returns CBAG__CANCELLED once the compute is stopping. */
+int cbag__between(cbag__worker *w, cbag__sink *out);
+
+/* bag.c */
+void cbag__range_bounds(const cbag *b, size_t part, int64_t *lo, int64_t *hi);
+
+/* compute.c: runs fn for every partition in [first, first + n) over the
+ * workers, largest first, and puts the failure of the lowest failing
+ * partition on the context. Returns CBAG_OK or the error code. */
+typedef int (*cbag__part_fn)(cbag__worker *w, size_t part, void *arg);
+int cbag__run_stage(cbag_ctx *cx, const cbag *b, size_t first, size_t n,
+                    cbag__part_fn fn, void *arg);
+
+/* A result is a value plus the arenas holding it. */
+struct cbag_result {
+    cbag_val value;
+    cbag__arena *arenas;
+    size_t narenas;
+};
+cbag_result *cbag__result_new(size_t narenas);
+
+#endif
