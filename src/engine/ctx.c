@@ -122,16 +122,19 @@ void *cbag__galloc(cbag_ctx *cx, size_t n) {
 }
 
 const char *cbag__gstrf(cbag_ctx *cx, const char *fmt, ...) {
+    cbag__buf b = CBAG__BUF_INIT;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    cbag__buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    if (n < 0) n = 0;
-    char *s = cbag__galloc(cx, (size_t)n + 1);
-    if (!s) return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    char *s = b.oom ? NULL : cbag__galloc(cx, b.len + 1);
+    if (s) {
+        memcpy(s, b.p, b.len);
+        s[b.len] = '\0';
+    } else if (b.oom) {
+        cbag__error(cx, CBAG_NOMEM, "out of memory building the graph");
+    }
+    cbag__buf_free(&b);
     return s;
 }
 
