@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages cbag needs to build, test and benchmark,
+# only where missing. Usage: scripts/deps.sh [build|test|bench]...
+set -euo pipefail
+build=(gcc make pkg-config libisal-dev libxxhash-dev zlib1g-dev libzstd-dev
+       libbz2-dev liblzma-dev liblz4-dev libedit-dev libcurl4-openssl-dev)
+test=(libcmocka-dev python3-dask gzip bzip2 xz-utils zstd lz4)
+bench=(python3-dask python3-distributed python3-pandas jq time gnuplot-nox)
+want=("${build[@]}")
+for kind in "$@"; do
+  case $kind in
+    build) ;;
+    test) want+=("${test[@]}") ;;
+    bench) want+=("${test[@]}" "${bench[@]}") ;;
+    *) echo "deps.sh: unknown kind $kind" >&2; exit 2 ;;
+  esac
+done
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps.sh: installing ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
