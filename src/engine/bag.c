@@ -33,6 +33,10 @@ cbag_ctx *cbag_context(const cbag *b) { return b ? b->cx : NULL; }
 cbag *cbag_from_sequence(cbag_ctx *cx, const cbag_val *seq,
                          size_t npartitions, size_t partition_size) {
     if (!cx) return NULL;
+    if (!seq && cx->main.code) { /* building it on cbag_main(cx) failed */
+        cbag__error(cx, cx->main.code, "from_sequence: %s", cx->main.msg);
+        return NULL;
+    }
     if (!cbag__is_seq(seq)) {
         cbag__error(cx, CBAG_TYPE,
                     "from_sequence: expected a list or tuple, got %s",
