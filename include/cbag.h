@@ -305,6 +305,56 @@ cbag *cbag_pluckv(cbag *b, const cbag_val *key, const cbag_val *dflt);
 cbag *cbag_flatten(cbag *b);
 
 /* ------------------------------------------------------------------------ */
+/* Keyed operations                                                         */
+/*
+ * The key of an element is a field: a dict key (usually a string) or a
+ * sequence index (an int), given as a value, or the result of a function
+ * of the element. Keys are compared with Python equality (1 == 1.0) and
+ * hashed with the stable cbag_hash, so groups never split across threads,
+ * processes or machines.
+ */
+
+typedef struct cbag_foldby_options {
+    /* The accumulator of a new key within a partition. NULL: the key's
+     * first element is its accumulator (dask's default). Copied. */
+    const cbag_val *initial;
+    /* Combines the accumulators of two partitions; NULL: binop. */
+    cbag_binop_fn combine;
+    /* The start of combine for a new key; NULL: the first partial. */
+    const cbag_val *combine_initial;
+    int split_every; /* tree fan-in; 0: the context's (8) */
+} cbag_foldby_options;
+
+/* dask's Bag.foldby: per partition, acc[key(x)] = binop(acc, x) in a hash
+ * table; the tables combined with combine in a split_every tree. The result
+ * is a one-partition bag of (key, accumulator) tuples in first-seen key
+ * order. field is a key value (copied) or NULL with key_fn given. */
+cbag *cbag_foldby_named(cbag *b, const char *name, const cbag_val *field,
+                        cbag_map_fn key_fn, cbag_binop_fn binop,
+                        const cbag_foldby_options *opt, void *ud);
+/* By a string field (a dict key): cbag_foldby(js, "name", incr, &o, NULL). */
+cbag *cbag_foldby_str(cbag *b, const char *field, const char *name,
+                      cbag_binop_fn binop, const cbag_foldby_options *opt,
+                      void *ud);
+#define cbag_foldby(b, field, binop, opt, ud)                              \
+    cbag_foldby_str((b), (field), #binop, (binop), (opt), (ud))
+#define cbag_foldby_fn(b, key_fn, binop, opt, ud)                          \
+    cbag_foldby_named((b), #binop, NULL, (key_fn), (binop), (opt), (ud))
+
+/* dask's Bag.groupby: a shuffle. Elements are hash-partitioned by key into
+ * npartitions (0: as many as b has) output partitions, then grouped: each
+ * element of the result is (key, [elements in input order]), groups in
+ * first-seen order within their partition. Numeric keys go to partition
+ * abs(hash(key)) % npartitions with Python's int hash, as dask does, so
+ * the output order matches dask's for them. */
+cbag *cbag_groupby_named(cbag *b, const char *name, const cbag_val *field,
+                         cbag_map_fn key_fn, size_t npartitions, void *ud);
+/* By a string field: cbag_groupby(js, "name", 0). */
+cbag *cbag_groupby(cbag *b, const char *field, size_t npartitions);
+#define cbag_groupby_fn(b, key_fn, npartitions, ud)                        \
+    cbag_groupby_named((b), #key_fn, NULL, (key_fn), (npartitions), (ud))
+
+/* ------------------------------------------------------------------------ */
 /* Items: reductions (lazy single values)                                   */
 
 cbag_item *cbag_count(cbag *b);

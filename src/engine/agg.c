@@ -528,7 +528,10 @@ cbag_result *cbag_compute_item(cbag_item *it) {
         goto fail;
     }
     agg_arg g = {it, res->arenas, partials, present, n == 1};
-    if (cbag__run_stage(cx, it->in, 0, n, agg_task, &g)) goto fail;
+    if (cbag__prepare(cx, it->in)) goto fail;
+    int staged = cbag__run_stage(cx, it->in, 0, n, agg_task, &g);
+    cbag__release(it->in);
+    if (staged) goto fail;
     /* The tree runs on this thread with worker 0's call handle, allocating
      * in the result's last arena. */
     cbag_call c;

@@ -187,7 +187,10 @@ fail:
 
 cbag_result *cbag_compute(cbag *b) {
     if (!b) return NULL;
-    return gather(b, b->nparts, 0, 0, CBAG_LIST);
+    if (cbag__prepare(b->cx, b)) return NULL;
+    cbag_result *r = gather(b, b->nparts, 0, 0, CBAG_LIST);
+    cbag__release(b);
+    return r;
 }
 
 cbag_result *cbag_take(cbag *b, size_t k, int npartitions) {
@@ -209,7 +212,9 @@ cbag_result *cbag_take(cbag *b, size_t k, int npartitions) {
         }
         return r;
     }
+    if (cbag__prepare(cx, b)) return NULL;
     cbag_result *r = gather(b, np, k, k, CBAG_TUPLE);
+    cbag__release(b);
     if (r && r->value.u.seq->len < k)
         cbag__warn(cx,
                    "Insufficient elements for `take`. %zu elements requested, "
@@ -230,13 +235,14 @@ int cbag_foreach(cbag *b, int (*f)(const cbag_val *x, void *ud), void *ud) {
         cbag__error(cx, CBAG_INVALID, "foreach: the function is NULL");
         return CBAG_INVALID;
     }
-    if (cbag__ensure_workers(cx)) return cx->code;
+    if (cbag__ensure_workers(cx) || cbag__prepare(cx, b)) return cx->code;
     size_t window = (size_t)cx->nw * 2;
     cbag__arena *arenas = cbag__calloc(window, sizeof *arenas);
     cbag_val *lists = cbag__calloc(window, sizeof *lists);
     if (!arenas || !lists) {
         cbag__free(arenas);
         cbag__free(lists);
+        cbag__release(b);
         cbag__error(cx, CBAG_NOMEM, "out of memory in foreach");
         return CBAG_NOMEM;
     }
@@ -269,5 +275,6 @@ int cbag_foreach(cbag *b, int (*f)(const cbag_val *x, void *ud), void *ud) {
     for (size_t i = 0; i < window; i++) cbag__arena_free(&arenas[i]);
     cbag__free(arenas);
     cbag__free(lists);
+    cbag__release(b);
     return rc;
 }

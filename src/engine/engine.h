@@ -36,8 +36,27 @@ typedef enum cbag__kind {
     K_STARMAP,
     K_PLUCK,
     K_FLATTEN,
-    K_MAP_PARTITIONS
+    K_MAP_PARTITIONS,
+    K_FOLDBY, /* barriers: materialised by cbag__prepare before a stage */
+    K_GROUPBY
 } cbag__kind;
+
+/* How a keyed operation finds keys and folds values. */
+typedef struct cbag__keyed {
+    const cbag_val *field; /* a dict key or index, or NULL with key_fn */
+    cbag_map_fn key_fn;
+    cbag_binop_fn binop, combine;
+    const cbag_val *initial, *combine_initial; /* NULL: none */
+    int split_every;
+    void *ud;
+} cbag__keyed;
+
+/* The partitions of a barrier node, computed for the compute in flight. */
+typedef struct cbag__mat {
+    cbag_val *parts; /* list values */
+    cbag__arena *arenas;
+    size_t narenas;
+} cbag__mat;
 
 struct cbag {
     cbag_ctx *cx;
@@ -58,6 +77,8 @@ struct cbag {
     const cbag_val *parts;      /* K_SEQ: nparts list values */
     int64_t range_n;            /* K_RANGE */
     struct cbag__text_part *text; /* K_TEXT */
+    cbag__keyed *keyed;           /* K_FOLDBY, K_GROUPBY */
+    cbag__mat *mat;               /* barriers, during a compute */
     int flags; /* K_TEXT: include_path; K_MAP: 1 = skip parse errors */
 };
 
@@ -171,6 +192,20 @@ int cbag__collect(cbag__worker *w, const cbag *b, size_t part, cbag__arena *a,
 /* A source calls this between elements: flushes and resets the batch arena
  * when it is big; returns CBAG__CANCELLED once the compute is stopping. */
 int cbag__between(cbag__worker *w, cbag__sink *out);
+
+/* keyed.c: computes every barrier node under b (inputs first) so that a
+ * stage over b can run; cbag__release frees what prepare made. */
+int cbag__prepare(cbag_ctx *cx, cbag *b);
+void cbag__release(cbag *b);
+/* pipeline.c: x[key] as Python's getitem (dict key, or sequence index);
+ * NULL when missing, with *err set when the types do not allow it. */
+const cbag_val *cbag__getitem(const cbag_val *x, const cbag_val *key,
+                              const char **err);
+/* Fails with Python's KeyError, IndexError or TypeError for x[key]. */
+int cbag__key_error(cbag__worker *w, const char *op, const cbag_val *x,
+                    const cbag_val *key, const char *err);
+/* pipeline.c: pushes the elements of a list value (a source). */
+int cbag__run_list(cbag__worker *w, const cbag_val *list, cbag__sink *out);
 
 /* bag.c */
 void cbag__range_bounds(const cbag *b, size_t part, int64_t *lo, int64_t *hi);

@@ -69,9 +69,8 @@ int cbag__between(cbag__worker *w, cbag__sink *out) {
     return 0;
 }
 
-static int run_seq(cbag__worker *w, const cbag *b, size_t part,
-                   cbag__sink *out) {
-    const cbag__seq *s = b->parts[part].u.seq;
+int cbag__run_list(cbag__worker *w, const cbag_val *list, cbag__sink *out) {
+    const cbag__seq *s = list->u.seq;
     for (uint32_t i = 0; i < s->len; i++) {
         w->elem = i;
         int r = out->push(out, &s->items[i]);
@@ -213,10 +212,8 @@ static int starmap_push(cbag__sink *s, const cbag_val *x) {
     return s->next->push(s->next, y);
 }
 
-/* x[key] as Python's operator.getitem; NULL when missing (sets *err for a
- * type mismatch). */
-static const cbag_val *getitem(const cbag_val *x, const cbag_val *key,
-                               const char **err) {
+const cbag_val *cbag__getitem(const cbag_val *x, const cbag_val *key,
+                              const char **err) {
     *err = NULL;
     if (x->type == CBAG_DICT) {
         long i = key->type == CBAG_STR
@@ -237,10 +234,26 @@ static const cbag_val *getitem(const cbag_val *x, const cbag_val *key,
     return NULL;
 }
 
+int cbag__key_error(cbag__worker *w, const char *op, const cbag_val *x,
+                    const cbag_val *key, const char *err) {
+    char *k = cbag_format(key, CBAG_FMT_REPR, NULL);
+    int r;
+    if (err)
+        r = cbag__fail(w, op, CBAG_TYPE, "TypeError: %s %s (key %s)",
+                       cbag_type_name(cbag_typeof(x)), err, k ? k : "?");
+    else if (x->type == CBAG_DICT)
+        r = cbag__fail(w, op, CBAG_KEY, "KeyError: %s", k ? k : "?");
+    else
+        r = cbag__fail(w, op, CBAG_KEY, "IndexError: %s index %s out of range",
+                       cbag_type_name(cbag_typeof(x)), k ? k : "?");
+    free(k);
+    return r;
+}
+
 static int pluck_one(cbag__sink *s, const cbag_val *x, const cbag_val *key,
                      const cbag_val **out) {
     const char *err;
-    const cbag_val *y = getitem(x, key, &err);
+    const cbag_val *y = cbag__getitem(x, key, &err);
     if (y) {
         *out = y;
         return 0;
@@ -249,19 +262,7 @@ static int pluck_one(cbag__sink *s, const cbag_val *x, const cbag_val *key,
         *out = s->node->dflt;
         return 0;
     }
-    char *k = cbag_format(key, CBAG_FMT_REPR, NULL);
-    int r;
-    if (err)
-        r = cbag__fail(s->w, s->node->name, CBAG_TYPE, "TypeError: %s %s (key %s)",
-                       cbag_type_name(cbag_typeof(x)), err, k ? k : "?");
-    else if (x->type == CBAG_DICT)
-        r = cbag__fail(s->w, s->node->name, CBAG_KEY, "KeyError: %s", k ? k : "?");
-    else
-        r = cbag__fail(s->w, s->node->name, CBAG_KEY,
-                       "IndexError: %s index %s out of range",
-                       cbag_type_name(cbag_typeof(x)), k ? k : "?");
-    free(k);
-    return r;
+    return cbag__key_error(s->w, s->node->name, x, key, err);
 }
 
 static int pluck_push(cbag__sink *s, const cbag_val *x) {
@@ -327,7 +328,7 @@ int cbag__run_part(cbag__worker *w, const cbag *b, size_t part,
                    cbag__sink *out) {
     int (*push)(cbag__sink *, const cbag_val *) = NULL;
     switch (b->kind) {
-    case K_SEQ: return run_seq(w, b, part, out);
+    case K_SEQ: return cbag__run_list(w, &b->parts[part], out);
     case K_RANGE: return run_range(w, b, part, out);
     case K_TEXT: return cbag__run_text(w, b, part, out, NULL);
     case K_CONCAT: {
@@ -337,6 +338,8 @@ int cbag__run_part(cbag__worker *w, const cbag *b, size_t part,
     }
     case K_ZIP: return run_zip(w, b, part, out);
     case K_MAP_PARTITIONS: return run_map_partitions(w, b, part, out);
+    case K_FOLDBY:
+    case K_GROUPBY: return cbag__run_list(w, &b->mat->parts[part], out);
     case K_MAP:
         /* read_text(...).map(json.loads): parse straight from the reader's
          * buffer, with no string value per line. */
@@ -357,7 +360,7 @@ int cbag__run_part(cbag__worker *w, const cbag *b, size_t part,
 uint64_t cbag__text_part_size(const cbag *b, size_t part);
 
 uint64_t cbag__part_size(const cbag *b, size_t part) {
-    while (b->in) b = b->in;
+    while (b->in && b->kind != K_FOLDBY && b->kind != K_GROUPBY) b = b->in;
     switch (b->kind) {
     case K_SEQ: return b->parts[part].u.seq->len;
     case K_TEXT: return cbag__text_part_size(b, part);
@@ -367,6 +370,9 @@ uint64_t cbag__part_size(const cbag *b, size_t part) {
         return cbag__part_size(b->ins[j], part);
     }
     case K_ZIP: return cbag__part_size(b->ins[0], part);
+    case K_FOLDBY:
+    case K_GROUPBY:
+        return b->mat ? b->mat->parts[part].u.seq->len : 0;
     default: return 0;
     }
 }

@@ -320,5 +320,8 @@ int cbag_to_textfiles(cbag *b, const char *pattern,
         return CBAG_INVALID;
     }
     write_arg a = {b, pattern, opt, codec};
-    return cbag__run_stage(cx, b, 0, b->nparts, write_task, &a);
+    if (cbag__prepare(cx, b)) return cx->code;
+    int rc = cbag__run_stage(cx, b, 0, b->nparts, write_task, &a);
+    cbag__release(b);
+    return rc;
 }
