@@ -92,6 +92,110 @@ static const cbag_val *count_transactions(cbag_call *c, const cbag_val *d,
     return out;
 }
 
+/* len */
+static const cbag_val *len(cbag_call *c, const cbag_val *x, void *ud) {
+    (void)ud;
+    return cbag_new_int(c, (int64_t)cbag_len(x));
+}
+
+/* lambda x: x % 2 */
+static const cbag_val *mod2(cbag_call *c, const cbag_val *x, void *ud) {
+    (void)ud;
+    return cbag_new_int(c, cbag_int_value(x) % 2);
+}
+
+/* lambda item: item['name'] */
+static const cbag_val *get_name(cbag_call *c, const cbag_val *item, void *ud) {
+    (void)ud;
+    return cbag_key(c, item, "name");
+}
+
+/* max as a binary operator */
+static const cbag_val *max2(cbag_call *c, const cbag_val *a, const cbag_val *b,
+                            void *ud) {
+    (void)c, (void)ud;
+    return cbag_cmp(b, a) > 0 ? b : a;
+}
+
+/* lambda k, v: (k, max(v)) */
+static const cbag_val *key_max(cbag_call *c, size_t argc,
+                               const cbag_val *const *argv, void *ud) {
+    (void)ud;
+    if (argc != 2) return cbag_fail(c, "TypeError: expected (key, values)");
+    const cbag_val *best = NULL;
+    for (size_t i = 0; i < cbag_len(argv[1]); i++)
+        if (!best || cbag_cmp(cbag_at(argv[1], (int64_t)i), best) > 0)
+            best = cbag_at(argv[1], (int64_t)i);
+    if (!best) return cbag_fail(c, "ValueError: max() arg is an empty sequence");
+    const cbag_val *t[2] = {argv[0], best};
+    return cbag_new_tuplev(c, 2, t);
+}
+
+/* lambda k, v: (k, len(v)) */
+static const cbag_val *key_len(cbag_call *c, size_t argc,
+                               const cbag_val *const *argv, void *ud) {
+    (void)ud;
+    if (argc != 2) return cbag_fail(c, "TypeError: expected (key, values)");
+    const cbag_val *t[2] = {argv[0], cbag_new_int(c, (int64_t)cbag_len(argv[1]))};
+    return t[1] ? cbag_new_tuplev(c, 2, t) : NULL;
+}
+
+/* def incr(tot, _): return tot + 1 */
+static const cbag_val *incr(cbag_call *c, const cbag_val *tot,
+                            const cbag_val *x, void *ud) {
+    (void)x, (void)ud;
+    return cbag_new_int(c, cbag_int_value(tot) + 1);
+}
+
+/* operator.add on ints */
+static const cbag_val *add(cbag_call *c, const cbag_val *a, const cbag_val *b,
+                           void *ud) {
+    (void)ud;
+    return cbag_new_int(c, cbag_int_value(a) + cbag_int_value(b));
+}
+
+/* the exercise: tot + sum(t['amount'] for t in val['transactions']) */
+static const cbag_val *add_amounts(cbag_call *c, const cbag_val *tot,
+                                   const cbag_val *val, void *ud) {
+    (void)ud;
+    const cbag_val *tx = cbag_key(c, val, "transactions");
+    if (!tx) return NULL;
+    int64_t amt = 0;
+    for (size_t i = 0; i < cbag_len(tx); i++) {
+        const cbag_val *a = cbag_key(c, cbag_at(tx, (int64_t)i), "amount");
+        if (!a) return NULL;
+        amt += cbag_int_value(a);
+    }
+    return cbag_new_int(c, cbag_int_value(tot) + amt);
+}
+
+/* print(sorted(result)) */
+static void show_sorted(cbag_result *r) {
+    if (!r) {
+        show(NULL);
+        return;
+    }
+    const cbag_val *l = cbag_result_value(r);
+    size_t n = cbag_len(l);
+    const cbag_val **v = malloc((n ? n : 1) * sizeof *v);
+    for (size_t i = 0; i < n; i++) v[i] = cbag_at(l, (int64_t)i);
+    for (size_t i = 1; i < n; i++) /* insertion sort: few groups */
+        for (size_t j = i; j > 0 && cbag_cmp(v[j - 1], v[j]) > 0; j--) {
+            const cbag_val *t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    fputc('[', stdout);
+    for (size_t i = 0; i < n; i++) {
+        if (i) fputs(", ", stdout);
+        cbag_fprint(stdout, v[i], CBAG_FMT_REPR);
+    }
+    fputs("]\n", stdout);
+    free(v);
+    cbag_result_free(r);
+    printf("Wall time: %.1f ms\n", (now() - t0) * 1e3);
+}
+
 /* sanity check: sum(x) / len(x) over a computed list */
 static double list_mean(const cbag_val *l) {
     double s = 0;
@@ -230,6 +334,51 @@ int main(int argc, char **argv) {
                "   .pluck('transactions')\n   .flatten()\n"
                "   .pluck('amount')\n   .mean()\n   .compute())");
     show(cbag_compute_item(cbag_mean(amounts)));
+
+    cell("54", "b = db.from_sequence(['Alice', 'Bob', 'Charlie', 'Dan', "
+               "'Edith', 'Frank'])\nb.groupby(len).compute()");
+    const char *nm[] = {"Alice", "Bob", "Charlie", "Dan", "Edith", "Frank"};
+    cbag_val *names = cbag_new_list(m, 6);
+    for (int i = 0; i < 6; i++) cbag_append(m, names, cbag_new_strz(m, nm[i]));
+    show(cbag_compute(cbag_groupby_fn(cbag_from_sequence(cx, names, 0, 0), len,
+                                      0, NULL)));
+
+    cell("57", "b = db.from_sequence(list(range(10)))\n"
+               "b.groupby(lambda x: x % 2).compute()");
+    cbag_val *r10 = cbag_new_list(m, 10);
+    for (int i = 0; i < 10; i++) cbag_append(m, r10, cbag_new_int(m, i));
+    b = cbag_from_sequence(cx, r10, 0, 0);
+    cbag *g = cbag_groupby_fn(b, mod2, 0, NULL);
+    show(cbag_compute(g));
+
+    cell("58", "b.groupby(lambda x: x % 2).starmap(lambda k, v: (k, max(v)))"
+               ".compute()");
+    show(cbag_compute(cbag_starmap(g, key_max, NULL)));
+
+    cell("63", "is_even = lambda x: x % 2\n"
+               "b.foldby(is_even, binop=max, combine=max).compute()");
+    cbag_foldby_options fo = {0};
+    fo.combine = max2;
+    show(cbag_compute(cbag_foldby_fn(b, mod2, max2, &fo, NULL)));
+
+    cell("64", "result = js.groupby(lambda item: item['name'])"
+               ".starmap(lambda k, v: (k, len(v))).compute()\n"
+               "print(sorted(result))");
+    show_sorted(cbag_compute(
+        cbag_starmap(cbag_groupby_fn(js, get_name, 0, NULL), key_len, NULL)));
+
+    cell("78", "result = js.foldby(key='name', binop=incr, initial=0, "
+               "combine=add, combine_initial=0).compute()\n"
+               "print(sorted(result))");
+    cbag_foldby_options count_opt = {0};
+    count_opt.initial = cbag_new_int(m, 0);
+    count_opt.combine = add;
+    count_opt.combine_initial = cbag_new_int(m, 0);
+    show_sorted(cbag_compute(cbag_foldby(js, "name", incr, &count_opt, NULL)));
+
+    cell("95", "js.foldby('name', binop=binop, initial=0, combine=add, "
+               "combine_initial=0).compute()");
+    show(cbag_compute(cbag_foldby(js, "name", add_amounts, &count_opt, NULL)));
 
     cbag_close(cx);
     if (failures) {
