@@ -1,0 +1,33 @@
+/* src.h: a byte source, the (decompressed) contents of one file.
+ *
+ * Internal to src/io. The line reader asks a source to fill the free end of
+ * its own buffer, so uncompressed files are read straight into it and
+ * compressed ones are inflated straight into it: no copy in between. */
+#ifndef CBAG_IO_SRC_H
+#define CBAG_IO_SRC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct cbag__src cbag__src;
+
+/* Opens path; an uncompressed file is positioned at offset (compressed ones
+ * always start at 0). NULL on failure, with the message in err and the
+ * cbag_status in *code. */
+cbag__src *cbag__src_open(const char *path, int codec, uint64_t offset,
+                          char *err, size_t errlen, int *code);
+/* Up to n bytes into dst: >0 bytes, 0 at the end of the data, <0 minus a
+ * cbag_status with the message from cbag__src_error ("PATH: truncated gzip
+ * stream"). Reading again after the end or an error repeats it. */
+ssize_t cbag__src_read(cbag__src *s, void *dst, size_t n);
+const char *cbag__src_error(const cbag__src *s);
+/* Bytes consumed from the file itself (compressed bytes). */
+uint64_t cbag__src_consumed(const cbag__src *s);
+void cbag__src_close(cbag__src *s);
+
+/* snprintf into err when err is not NULL (errlen may be 0). */
+void cbag__io_msg(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif
