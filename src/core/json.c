@@ -46,6 +46,12 @@ typedef struct parser {
     uint32_t nframes, capframes;
     int heap_vals, heap_frames;
     int code;
+    /* Object keys repeat (every transaction has "amount"): short plain keys
+     * seen in this document share one copy in the arena. */
+    struct {
+        uint32_t len;
+        const char *s;
+    } keys[32];
 } parser;
 
 static int fail(parser *ps, const unsigned char *at, const char *msg) {
@@ -62,7 +68,7 @@ static int oom(parser *ps) {
     if (!ps->code) {
         ps->code = CBAG_NOMEM;
         if (ps->err) {
-            ps->err->offset = (size_t)(ps->p - ps->start);
+            ps->err->offset = 0;
             snprintf(ps->err->msg, sizeof ps->err->msg, "out of memory");
         }
     }
@@ -174,9 +180,12 @@ static inline char *put_utf8(char *o, unsigned cp) {
     return o;
 }
 
-/* Parses the string whose opening quote is at ps->p into *v. */
-static int parse_string(parser *ps, cbag_val *v) {
-    const unsigned char *s = ps->p + 1, *p = s, *end = ps->end;
+/* Parses the string whose opening quote is at q into *v; returns the byte
+ * after the closing quote, or NULL on failure. The position is passed and
+ * returned rather than kept in *ps so it stays in a register. */
+static const unsigned char *parse_string(parser *ps, const unsigned char *q,
+                                         cbag_val *v) {
+    const unsigned char *s = q + 1, *p = s, *end = ps->end;
     int escapes = 0;
     for (;;) {
         /* The common case: plain ASCII, 8 bytes at a time. */
@@ -194,25 +203,25 @@ static int parse_string(parser *ps, cbag_val *v) {
             p += 8;
         }
         while (p < end && !str_special[*p]) p++;
-        if (p >= end) return fail(ps, p, "unterminated string");
+        if (p >= end) return fail(ps, p, "unterminated string"), NULL;
         unsigned c = *p;
         if (c == '"') break;
         if (c == '\\') {
             escapes = 1;
-            if (p + 1 >= end) return fail(ps, p, "unterminated string");
+            if (p + 1 >= end) return fail(ps, p, "unterminated string"), NULL;
             unsigned e = p[1];
             if (e == 'u') {
                 unsigned cp;
                 if (end - p < 6 || hex4(p + 2, &cp))
-                    return fail(ps, p, "invalid \\u escape");
+                    return fail(ps, p, "invalid \\u escape"), NULL;
                 if (cp >= 0xD800 && cp <= 0xDBFF) {
                     unsigned lo;
                     if (end - p < 12 || p[6] != '\\' || p[7] != 'u' ||
                         hex4(p + 8, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-                        return fail(ps, p, "unpaired surrogate in \\u escape");
+                        return fail(ps, p, "unpaired surrogate in \\u escape"), NULL;
                     p += 12;
                 } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                    return fail(ps, p, "unpaired surrogate in \\u escape");
+                    return fail(ps, p, "unpaired surrogate in \\u escape"), NULL;
                 } else {
                     p += 6;
                 }
@@ -220,19 +229,19 @@ static int parse_string(parser *ps, cbag_val *v) {
             }
             if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' &&
                 e != 'n' && e != 'r' && e != 't')
-                return fail(ps, p, "invalid escape in string");
+                return fail(ps, p, "invalid escape in string"), NULL;
             p += 2;
             continue;
         }
-        if (c < 0x20) return fail(ps, p, "control character in string");
+        if (c < 0x20) return fail(ps, p, "control character in string"), NULL;
         int n = utf8_seq(p, end);
-        if (!n) return fail(ps, p, "invalid UTF-8 in string");
+        if (!n) return fail(ps, p, "invalid UTF-8 in string"), NULL;
         p += n;
     }
     size_t raw = (size_t)(p - s);
-    if (raw > CBAG__MAX_LEN) return fail(ps, s, "string too long");
+    if (raw > CBAG__MAX_LEN) return fail(ps, s, "string too long"), NULL;
     char *out = cbag__arena_alloc(ps->a, raw + 1);
-    if (!out) return oom(ps);
+    if (!out) return oom(ps), NULL;
     size_t len = raw;
     if (!escapes) {
         memcpy(out, s, raw);
@@ -270,31 +279,57 @@ static int parse_string(parser *ps, cbag_val *v) {
     }
     out[len] = '\0';
     cbag__set_str_ref(v, out, (uint32_t)len);
-    ps->p = p + 1;
-    return 0;
+    return p + 1;
+}
+
+/* An object key: short plain keys come from the cache, others are parsed
+ * as strings. */
+static inline const unsigned char *parse_key(parser *ps,
+                                             const unsigned char *q,
+                                             cbag_val *v) {
+    const unsigned char *s = q + 1, *p = s, *end = ps->end;
+    const unsigned char *lim = end - s > 64 ? s + 64 : end;
+    while (p < lim && !str_special[*p]) p++;
+    if (p >= lim || *p != '"') return parse_string(ps, q, v);
+    uint32_t len = (uint32_t)(p - s);
+    unsigned h = (len * 7u ^ (len ? s[0] * 3u + s[len - 1] : 0u)) & 31u;
+    if (ps->keys[h].s && ps->keys[h].len == len &&
+        memcmp(ps->keys[h].s, s, len) == 0) {
+        cbag__set_str_ref(v, ps->keys[h].s, len);
+        return p + 1;
+    }
+    char *out = cbag__arena_alloc(ps->a, len + 1);
+    if (!out) return oom(ps), NULL;
+    memcpy(out, s, len);
+    out[len] = '\0';
+    ps->keys[h].s = out;
+    ps->keys[h].len = len;
+    cbag__set_str_ref(v, out, len);
+    return p + 1;
 }
 
 static const double pow10_exact[23] = {
     1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-/* Parses the number at ps->p into *v. */
-static int parse_number(parser *ps, cbag_val *v) {
-    const unsigned char *p = ps->p, *end = ps->end, *start = p;
+/* Parses the number at p into *v; returns the byte after it, or NULL. */
+static const unsigned char *parse_number(parser *ps, const unsigned char *p,
+                                         cbag_val *v) {
+    const unsigned char *end = ps->end, *start = p;
     int neg = 0;
     if (*p == '-') {
         neg = 1;
         p++;
     }
     if (p >= end || *p < '0' || *p > '9')
-        return fail(ps, start, "expected a digit in number");
+        return fail(ps, start, "expected a digit in number"), NULL;
     uint64_t m = 0;
     int digits = 0; /* significant digits accumulated in m */
     int dropped = 0; /* integer digits that did not fit in m */
     if (*p == '0') {
         p++;
         if (p < end && *p >= '0' && *p <= '9')
-            return fail(ps, start, "leading zero in number");
+            return fail(ps, start, "leading zero in number"), NULL;
     } else {
         while (p < end && *p >= '0' && *p <= '9') {
             if (digits < 19) {
@@ -311,7 +346,7 @@ static int parse_number(parser *ps, cbag_val *v) {
         is_float = 1;
         p++;
         if (p >= end || *p < '0' || *p > '9')
-            return fail(ps, p, "expected a digit after '.'");
+            return fail(ps, p, "expected a digit after '.'"), NULL;
         while (p < end && *p >= '0' && *p <= '9') {
             if (digits < 19) {
                 m = m * 10 + (unsigned)(*p - '0');
@@ -328,19 +363,18 @@ static int parse_number(parser *ps, cbag_val *v) {
         int eneg = 0;
         if (p < end && (*p == '+' || *p == '-')) eneg = *p++ == '-';
         if (p >= end || *p < '0' || *p > '9')
-            return fail(ps, p, "expected a digit in exponent");
+            return fail(ps, p, "expected a digit in exponent"), NULL;
         while (p < end && *p >= '0' && *p <= '9') {
             if (exp < 100000) exp = exp * 10 + (*p - '0');
             p++;
         }
         if (eneg) exp = -exp;
     }
-    ps->p = p;
     if (!is_float) {
         if (dropped || m > (uint64_t)INT64_MAX + neg)
-            return fail(ps, start, "integer out of range (int64)");
+            return fail(ps, start, "integer out of range (int64)"), NULL;
         cbag__set_int(v, neg ? (int64_t)(0 - m) : (int64_t)m);
-        return 0;
+        return p;
     }
     /* Clinger's fast path: both the digits and the power of ten are exact
      * doubles, so one multiplication or division rounds correctly. */
@@ -350,36 +384,36 @@ static int parse_number(parser *ps, cbag_val *v) {
         double d = (double)m;
         d = e10 < 0 ? d / pow10_exact[-e10] : d * pow10_exact[e10];
         cbag__set_float(v, neg ? -d : d);
-        return 0;
+        return p;
     }
     /* Everything else goes through strtod, which rounds correctly. */
     size_t n = (size_t)(p - start);
     char local[64], *buf = n < sizeof local ? local : cbag__malloc(n + 1);
-    if (!buf) return oom(ps);
+    if (!buf) return oom(ps), NULL;
     memcpy(buf, start, n);
     buf[n] = '\0';
     double d = strtod(buf, NULL);
     if (buf != local) cbag__free(buf);
     cbag__set_float(v, d);
-    return 0;
+    return p;
 }
 
-static int parse_literal(parser *ps, cbag_val *v) {
-    const unsigned char *p = ps->p;
+static const unsigned char *parse_literal(parser *ps, const unsigned char *p,
+                                          cbag_val *v) {
     size_t left = (size_t)(ps->end - p);
     if (left >= 4 && memcmp(p, "true", 4) == 0) {
         cbag__set_bool(v, 1);
-        ps->p += 4;
-    } else if (left >= 5 && memcmp(p, "false", 5) == 0) {
-        cbag__set_bool(v, 0);
-        ps->p += 5;
-    } else if (left >= 4 && memcmp(p, "null", 4) == 0) {
-        cbag__set_null(v);
-        ps->p += 4;
-    } else {
-        return fail(ps, p, "expected a JSON value");
+        return p + 4;
     }
-    return 0;
+    if (left >= 5 && memcmp(p, "false", 5) == 0) {
+        cbag__set_bool(v, 0);
+        return p + 5;
+    }
+    if (left >= 4 && memcmp(p, "null", 4) == 0) {
+        cbag__set_null(v);
+        return p + 4;
+    }
+    return fail(ps, p, "expected a JSON value"), NULL;
 }
 
 /* Builds the container of the top frame from its values. */
@@ -422,9 +456,9 @@ static int close_container(parser *ps, cbag_val *out) {
     return 0;
 }
 
-static int open_container(parser *ps, int object) {
+static int open_container(parser *ps, const unsigned char *p, int object) {
     if (ps->nframes >= CBAG__JSON_MAX_DEPTH)
-        return fail(ps, ps->p, "nesting too deep (more than 10000 levels)");
+        return fail(ps, p, "nesting too deep (more than 10000 levels)");
     if (ps->nframes == ps->capframes &&
         grow((void **)&ps->frames, &ps->capframes, sizeof(frame),
              &ps->heap_frames))
@@ -432,88 +466,90 @@ static int open_container(parser *ps, int object) {
     ps->frames[ps->nframes].base = ps->nvals;
     ps->frames[ps->nframes].object = (uint8_t)object;
     ps->nframes++;
-    ps->p++;
     return 0;
 }
 
 /* The grammar as a loop over states: a value is expected, or a value was
  * just finished inside the top container. */
-static int parse(parser *ps, cbag_val *out) {
+static const unsigned char *parse(parser *ps, const unsigned char *p,
+                                 cbag_val *out) {
     const unsigned char *end = ps->end;
     cbag_val done; /* the value just finished */
     for (;;) {
         /* --- expecting a value --- */
-        ps->p = skip_ws(ps->p, end);
-        if (ps->p >= end) return fail(ps, ps->p, "unexpected end of input");
-        switch (*ps->p) {
+        p = skip_ws(p, end);
+        if (p >= end) return fail(ps, p, "unexpected end of input"), NULL;
+        switch (*p) {
         case '{':
-            if (open_container(ps, 1)) return ps->code;
-            ps->p = skip_ws(ps->p, end);
-            if (ps->p < end && *ps->p == '}') {
-                ps->p++;
-                if (close_container(ps, &done)) return ps->code;
+            if (open_container(ps, p, 1)) return NULL;
+            p = skip_ws(p + 1, end);
+            if (p < end && *p == '}') {
+                p++;
+                if (close_container(ps, &done)) return NULL;
                 break;
             }
-            if (ps->p >= end || *ps->p != '"')
-                return fail(ps, ps->p, "expected a string key or '}'");
+            if (p >= end || *p != '"')
+                return fail(ps, p, "expected a string key or '}'"), NULL;
             goto key;
         case '[':
-            if (open_container(ps, 0)) return ps->code;
-            ps->p = skip_ws(ps->p, end);
-            if (ps->p < end && *ps->p == ']') {
-                ps->p++;
-                if (close_container(ps, &done)) return ps->code;
+            if (open_container(ps, p, 0)) return NULL;
+            p = skip_ws(p + 1, end);
+            if (p < end && *p == ']') {
+                p++;
+                if (close_container(ps, &done)) return NULL;
                 break;
             }
             continue; /* the first element */
         case '"':
-            if (parse_string(ps, &done)) return ps->code;
+            if (!(p = parse_string(ps, p, &done))) return NULL;
             break;
         case '-':
         case '0' ... '9':
-            if (parse_number(ps, &done)) return ps->code;
+            if (!(p = parse_number(ps, p, &done))) return NULL;
             break;
         default:
-            if (parse_literal(ps, &done)) return ps->code;
+            if (!(p = parse_literal(ps, p, &done))) return NULL;
             break;
         }
         /* --- a value is done: store it in its container, or finish --- */
         for (;;) {
             if (ps->nframes == 0) {
                 *out = done;
-                return 0;
+                return p;
             }
             cbag_val *slot = push_val(ps);
-            if (!slot) return ps->code;
+            if (!slot) return NULL;
             *slot = done;
-            ps->p = skip_ws(ps->p, end);
-            if (ps->p >= end) return fail(ps, ps->p, "unexpected end of input");
+            p = skip_ws(p, end);
+            if (p >= end) return fail(ps, p, "unexpected end of input"), NULL;
             frame *f = &ps->frames[ps->nframes - 1];
-            unsigned c = *ps->p;
+            unsigned c = *p;
             if (c == ',') {
-                ps->p++;
+                p++;
                 if (!f->object) goto value;
-                ps->p = skip_ws(ps->p, end);
-                if (ps->p >= end || *ps->p != '"')
-                    return fail(ps, ps->p, "expected a string key after ','");
+                p = skip_ws(p, end);
+                if (p >= end || *p != '"')
+                    return fail(ps, p, "expected a string key after ','"),
+                           NULL;
                 goto key;
             }
             if (c == (f->object ? '}' : ']')) {
-                ps->p++;
-                if (close_container(ps, &done)) return ps->code;
+                p++;
+                if (close_container(ps, &done)) return NULL;
                 continue;
             }
-            return fail(ps, ps->p,
+            return fail(ps, p,
                         f->object ? "expected ',' or '}' after object member"
-                                  : "expected ',' or ']' after array element");
+                                  : "expected ',' or ']' after array element"),
+                   NULL;
         }
     key : {
         cbag_val *k = push_val(ps);
-        if (!k || parse_string(ps, k)) return ps->code;
-        ps->p = skip_ws(ps->p, end);
-        if (ps->p >= end || *ps->p != ':')
-            return fail(ps, ps->p, "expected ':' after object key");
-        ps->p++;
+        if (!k || !(p = parse_key(ps, p, k))) return NULL;
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return fail(ps, p, "expected ':' after object key"), NULL;
+        p++;
     }
     value:;
     }
@@ -534,9 +570,12 @@ int cbag__json_parse(cbag__arena *a, const char *s, size_t len, cbag_val *out,
     ps.capframes = 64;
     if (ps.end - ps.p >= 3 && memcmp(ps.p, "\xEF\xBB\xBF", 3) == 0) {
         fail(&ps, ps.p, "unexpected byte order mark");
-    } else if (parse(&ps, out) == 0) {
-        ps.p = skip_ws(ps.p, ps.end);
-        if (ps.p != ps.end) fail(&ps, ps.p, "trailing data after JSON value");
+    } else {
+        const unsigned char *p = parse(&ps, ps.p, out);
+        if (p) {
+            p = skip_ws(p, ps.end);
+            if (p != ps.end) fail(&ps, p, "trailing data after JSON value");
+        }
     }
     if (ps.heap_vals) cbag__free(ps.vals);
     if (ps.heap_frames) cbag__free(ps.frames);
