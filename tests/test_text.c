@@ -1,0 +1,178 @@
+/* test_text.c: read_text and to_textfiles through the engine: fused
+ * json.loads with file and line in errors, errors="skip", include_path,
+ * round trips through compressed output, and no partial output files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cbag.h"
+
+static char dir[256];
+static cbag_ctx *cx;
+
+static void write_file(const char *name, const char *text) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *repr_result(cbag_result *r) {
+    if (!r) {
+        fprintf(stderr, "failed: %s\n", cbag_errmsg(cx));
+        return NULL;
+    }
+    char *s = cbag_format(cbag_result_value(r), CBAG_FMT_REPR, NULL);
+    cbag_result_free(r);
+    return s;
+}
+
+#define assert_result(r, expected)                                         \
+    do {                                                                   \
+        char *s_ = repr_result(r);                                         \
+        assert_non_null(s_);                                               \
+        assert_string_equal(s_, expected);                                 \
+        free(s_);                                                          \
+    } while (0)
+
+static void test_json_lines(void **state) {
+    (void)state;
+    write_file("a.json", "{\"id\": 1, \"name\": \"Alice\"}\n"
+                         "{\"id\": 2, \"name\": \"Bob\"}\n");
+    write_file("b.json", "{\"id\": 3, \"name\": \"Alice\"}\n"
+                         "{\"id\": 4, \"name\": \n"
+                         "{\"id\": 5, \"name\": \"Dan\"}");
+    char pattern[512];
+    snprintf(pattern, sizeof pattern, "%s/*.json", dir);
+    cbag *lines = cbag_read_text(cx, pattern, NULL);
+    assert_int_equal(cbag_npartitions(lines), 2);
+    assert_result(cbag_compute_item(cbag_count(lines)), "5");
+    /* the bad record is named by file and line */
+    cbag *js = cbag_map(lines, cbag_json_loads, NULL);
+    assert_null(cbag_compute(cbag_pluck(js, "id")));
+    assert_int_equal(cbag_errcode(cx), CBAG_PARSE);
+    const char *msg = cbag_errmsg(cx);
+    assert_non_null(strstr(msg, "map(json.loads) failed in partition 1"));
+    assert_non_null(strstr(msg, "b.json line 2"));
+    assert_non_null(strstr(msg, "JSONDecodeError"));
+    cbag_clear_error(cx);
+    /* errors="skip" drops it and counts it */
+    cbag *ok = cbag_pluck(cbag_json_loads_skip(lines), "id");
+    assert_result(cbag_compute(ok), "[1, 2, 3, 5]");
+    assert_int_equal(cbag_skipped(cx), 1);
+    /* include_path gives (line, path) */
+    cbag_text_options o = {0};
+    o.include_path = true;
+    char first[512];
+    snprintf(first, sizeof first, "%s/a.json", dir);
+    cbag_result *r = cbag_take(cbag_read_text(cx, first, &o), 1, 1);
+    assert_non_null(r);
+    const cbag_val *t = cbag_at(cbag_result_value(r), 0);
+    assert_true(cbag_str_eq(cbag_at(t, 1), first));
+    assert_true(cbag_str_eq(cbag_at(t, 0), "{\"id\": 1, \"name\": \"Alice\"}\n"));
+    cbag_result_free(r);
+    /* no match is an error naming the pattern */
+    snprintf(pattern, sizeof pattern, "%s/nothing*.json", dir);
+    assert_null(cbag_read_text(cx, pattern, NULL));
+    assert_non_null(strstr(cbag_errmsg(cx), "nothing*.json"));
+    cbag_clear_error(cx);
+}
+
+static const cbag_val *fail_on_3(cbag_call *c, const cbag_val *x, void *ud) {
+    (void)ud;
+    if (cbag_int_value(x) == 3) return cbag_fail(c, "ValueError: three");
+    return cbag_json_dumps(c, x, NULL);
+}
+
+static char *name_fn(size_t i, void *ud) {
+    (void)ud;
+    char *s = malloc(32);
+    snprintf(s, 32, "part-%zu", i);
+    return s;
+}
+
+static int count_files(const char *sub) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, sub);
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.' || strlen(e->d_name) > 2) n++;
+    closedir(d);
+    return n;
+}
+
+static void test_to_textfiles(void **state) {
+    (void)state;
+    cbag *b = cbag_map(cbag_range(cx, 12, 3), cbag_json_dumps, NULL);
+    char pattern[512];
+    snprintf(pattern, sizeof pattern, "%s/out/*.json.gz", dir);
+    assert_int_equal(cbag_to_textfiles(b, pattern, NULL), CBAG_OK);
+    assert_int_equal(count_files("out"), 3);
+    cbag *back = cbag_read_text(cx, pattern, NULL);
+    assert_int_equal(cbag_npartitions(back), 3);
+    /* no final newline by default: dask's last_endline=False */
+    assert_result(cbag_compute(back),
+                  "['0\\n', '1\\n', '2\\n', '3', '4\\n', '5\\n', '6\\n', '7', "
+                  "'8\\n', '9\\n', '10\\n', '11']");
+    /* name_function and last_endline, zstd */
+    cbag_textfiles_options o = {0};
+    o.name_function = name_fn;
+    o.last_endline = true;
+    snprintf(pattern, sizeof pattern, "%s/named/*.txt.zst", dir);
+    assert_int_equal(cbag_to_textfiles(b, pattern, &o), CBAG_OK);
+    char one[512];
+    snprintf(one, sizeof one, "%s/named/part-2.txt.zst", dir);
+    assert_result(cbag_compute(cbag_read_text(cx, one, NULL)),
+                  "['8\\n', '9\\n', '10\\n', '11\\n']");
+    /* a failure leaves no file under a final name (nor a temporary one) */
+    snprintf(pattern, sizeof pattern, "%s/bad/*.json", dir);
+    cbag *bad = cbag_map(cbag_range(cx, 12, 1), fail_on_3, NULL);
+    assert_int_not_equal(cbag_to_textfiles(bad, pattern, NULL), CBAG_OK);
+    assert_non_null(strstr(cbag_errmsg(cx), "ValueError: three"));
+    cbag_clear_error(cx);
+    assert_int_equal(count_files("bad"), 0);
+    /* elements must be strings */
+    assert_int_not_equal(cbag_to_textfiles(cbag_range(cx, 2, 1), pattern, NULL),
+                         CBAG_OK);
+    assert_non_null(strstr(cbag_errmsg(cx), "must be str"));
+    cbag_clear_error(cx);
+}
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/cbag-test-text.XXXXXX");
+    if (!mkdtemp(dir)) return -1;
+    cbag_options o = {0};
+    o.workers = 2;
+    cx = cbag_open(&o);
+    return cx ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    cbag_close(cx);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_lines),
+        cmocka_unit_test(test_to_textfiles),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
