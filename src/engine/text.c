@@ -149,15 +149,19 @@ void cbag__describe_text(cbag__worker *w, cbag__buf *b) {
                      (unsigned long long)cbag__lines_lineno(r));
 }
 
-/* The string value of a line, or (line, path) with include_path. */
+/* The string value of a line, or (line, path) with include_path. The line
+ * is not copied: the value points into the reader's buffer, which stays
+ * valid until the next read, and the sinks are flushed before that (see
+ * cbag__run_text). The path lives in the graph. */
 static int line_value(cbag__worker *w, const cbag *b, cbag__lines *r,
                       const char *line, size_t len, cbag_val *out) {
-    if (cbag__str_init(&w->batch, out, line, len)) return -1;
+    if (len > CBAG__MAX_LEN) return -1;
+    cbag__set_str_ref(out, line, (uint32_t)len);
     if (!b->flags) return 0;
     cbag_val t[2];
     t[0] = *out;
     const char *path = cbag__lines_path(r);
-    if (cbag__str_init(&w->batch, &t[1], path, strlen(path))) return -1;
+    cbag__set_str_ref(&t[1], path, (uint32_t)strlen(path));
     if (cbag__seq_init(&w->batch, out, CBAG_TUPLE, 2)) return -1;
     cbag__seq_push(&w->batch, out, &t[0]);
     cbag__seq_push(&w->batch, out, &t[1]);
@@ -210,8 +214,11 @@ int cbag__run_text(cbag__worker *w, const cbag *b, size_t part,
             rc = cbag__fail(w, b->name, CBAG_NOMEM, "out of memory");
             break;
         }
-        if ((rc = out->push(out, v))) break;
-        if ((rc = cbag__between(w, out))) break;
+        rc = out->push(out, v);
+        /* A line's bytes die at the next read: sinks copy what they keep
+         * (a no-op for most; the parsed JSON lives in the batch arena). */
+        if (!json) out->flush(out);
+        if (rc || (rc = cbag__between(w, out))) break;
     }
     w->lines = saved;
     cbag__lines_close(r);
