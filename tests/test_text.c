@@ -57,6 +57,12 @@ static void test_json_lines(void **state) {
     cbag *lines = cbag_read_text(cx, pattern, NULL);
     assert_int_equal(cbag_npartitions(lines), 2);
     assert_result(cbag_compute_item(cbag_count(lines)), "5");
+    /* lines point into the reader's buffer: what a sink keeps is copied */
+    assert_result(cbag_compute_item(cbag_max(lines)),
+                  "'{\"id\": 5, \"name\": \"Dan\"}'");
+    assert_result(cbag_take(lines, 2, 1),
+                  "('{\"id\": 1, \"name\": \"Alice\"}\\n', "
+                  "'{\"id\": 2, \"name\": \"Bob\"}\\n')");
     /* the bad record is named by file and line */
     cbag *js = cbag_map(lines, cbag_json_loads, NULL);
     assert_null(cbag_compute(cbag_pluck(js, "id")));
