@@ -99,6 +99,17 @@ typedef enum cbag_type {
 /* ------------------------------------------------------------------------ */
 /* Context                                                                  */
 
+/* A progress report (valid only during the on_progress call). */
+typedef struct cbag_progress {
+    const char *stage;     /* the operation: "compute", "foldby(...)", ... */
+    size_t parts_done;     /* partitions finished in this stage */
+    size_t parts_total;
+    uint64_t bytes_read;   /* input bytes read (compressed) in this stage */
+    uint64_t bytes_total;  /* input bytes of the stage, 0 if unknown */
+    double elapsed;        /* seconds since the stage started */
+    bool done;             /* the last report of the stage */
+} cbag_progress;
+
 typedef struct cbag_options {
     /* "threads" (default: a pool of `workers` threads) or "sync" (every
      * task on the calling thread, for debugging). */
@@ -112,7 +123,14 @@ typedef struct cbag_options {
      * only during the call. */
     void (*on_warning)(const char *msg, void *ud);
     void *warning_ud;
+    /* Called on the thread that runs a compute, about every
+     * progress_interval_ms (0: 200) while a stage runs and once when it
+     * ends, with what is done so far. NULL: no reports. */
+    void (*on_progress)(const cbag_progress *p, void *ud);
+    void *progress_ud;
+    int progress_interval_ms;
 } cbag_options;
+
 
 /* Makes a context. opt may be NULL for the defaults; it is copied.
  * Returns NULL only when memory is exhausted. Invalid options give a
@@ -509,6 +527,123 @@ const cbag_val *cbag_json_parse(cbag_call *c, const char *s, size_t len);
 /* As map functions: json.loads of a string element, json.dumps of any. */
 const cbag_val *cbag_json_loads(cbag_call *c, const cbag_val *x, void *ud);
 const cbag_val *cbag_json_dumps(cbag_call *c, const cbag_val *x, void *ud);
+
+/* --- frames --- */
+/* ------------------------------------------------------------------------ */
+/* Frames: columnar tables (dask's Bag.to_dataframe)                        */
+/*
+ * A frame is a partitioned table with typed columns: int64, float64, bool,
+ * string, and object (any value, as pandas' object dtype). It has one
+ * partition per partition of the bag it was made from, each with its own
+ * row index 0 .. n-1 (as dask's to_dataframe). Frames are computed when
+ * made and kept in memory; they are immutable and owned by the context:
+ * cbag_close() frees them with the bags. Functions taking a frame accept
+ * NULL and return NULL (or an error code), so a chain can be checked once;
+ * errors go to the context (cbag_errmsg).
+ *
+ * Differences from pandas: an int64 or bool column with missing values
+ * stays int64 or bool (pandas makes it float64 or object); missing cells
+ * print as NaN. Group-by aggregations skip missing cells and groups whose
+ * key is missing, as pandas does by default.
+ */
+typedef struct cbag_frame cbag_frame;
+
+typedef struct cbag_frame_meta {
+    /* The columns, in order (copied): elements that are dicts give each
+     * column the value of its key; tuples and lists by position. Keys not
+     * named are left out. 0 / NULL: every key seen, in first-seen order (or
+     * "0", "1", ... for tuples). */
+    size_t ncolumns;
+    const char *const *columns;
+    /* NULL, or per column NULL (infer) or "int64", "float64", "bool",
+     * "string" or "object". */
+    const char *const *dtypes;
+} cbag_frame_meta;
+
+/* Computes b into a frame, streaming each partition into column arrays in
+ * parallel. Columns come from the elements' dict keys (or tuple positions)
+ * and types from the values unless meta gives them: int, float, bool and
+ * str values make int64, float64, bool and string columns; lists, tuples
+ * and dicts make object columns. A column's type is that of the first
+ * partition holding a value in it (empty partitions do not count). An
+ * int64 column meeting a float becomes float64 (the one promotion); any
+ * other value that does not fit its column is a CBAG_TYPE error naming the
+ * column, the partition and the row. A missing key or None is a missing
+ * cell. meta may be NULL. NULL on failure. */
+cbag_frame *cbag_to_dataframe(cbag *b, const cbag_frame_meta *meta);
+
+size_t cbag_frame_ncolumns(const cbag_frame *f);
+/* Column i's name, or NULL past the end. Owned by the frame. */
+const char *cbag_frame_column(const cbag_frame *f, size_t i);
+/* Column i's pandas dtype name: "int64", "float64", "bool" or "object"
+ * (strings and values, as pandas shows them); NULL past the end. */
+const char *cbag_frame_dtype(const cbag_frame *f, size_t i);
+/* Number of rows (len(df)), and of partitions. */
+uint64_t cbag_frame_len(const cbag_frame *f);
+size_t cbag_frame_npartitions(const cbag_frame *f);
+
+/* The first n rows (from the first partitions, as many as needed). */
+cbag_frame *cbag_frame_head(cbag_frame *f, size_t n);
+/* Writes the frame as pandas prints it (repr(df)): index column, aligned
+ * columns, values over 50 characters shortened with "...", more than 60
+ * rows shown as the first and last 5. A group-by result prints as a
+ * Series, with its "Name: ..., dtype: ..." footer. Ends with a newline. */
+int cbag_frame_print(FILE *out, cbag_frame *f);
+/* cbag_frame_print(out, cbag_frame_head(f, n)): df.head(n). */
+int cbag_frame_print_head(FILE *out, cbag_frame *f, size_t n);
+
+/* df[[names...]]: the columns named, in that order (the arrays are
+ * shared). An unknown name is a CBAG_KEY error. */
+cbag_frame *cbag_frame_select(cbag_frame *f, size_t n,
+                              const char *const *names);
+/* df[df[column] OP value] with op "==", "!=", "<", "<=", ">", ">=": the
+ * rows for which the comparison is true, keeping their index. Numbers
+ * compare with numbers, strings with strings (by code point), bools with
+ * bools; a missing cell compares false (true for "!="). Ordering a column
+ * against a value of another kind is a CBAG_TYPE error. value is copied. */
+cbag_frame *cbag_frame_filter(cbag_frame *f, const char *column,
+                              const char *op, const cbag_val *value);
+
+/* df.groupby(by)[column].AGG(): agg is "count", "size", "sum", "mean",
+ * "min", "max" or "nunique"; column NULL: every other column (sum and mean:
+ * the numeric ones only; min and max: not the object ones), as
+ * df.groupby(by).AGG(). Computed per partition in parallel, keyed on the
+ * column's typed values (strings by their bytes), then combined. The
+ * result is a one-partition frame indexed by the group keys in sorted
+ * order (pandas' default sort=True), named after by; with one column (or
+ * size) it prints as a pandas Series. count, size and nunique give int64;
+ * mean float64; sum int64 for int and bool columns (overflow is an error),
+ * float64 for floats; min and max the column's type. */
+cbag_frame *cbag_frame_groupby(cbag_frame *f, const char *by,
+                               const char *column, const char *agg);
+
+typedef struct cbag_frame_csv_options {
+    bool single_file; /* one file, the header once (dask's single_file) */
+    bool no_index;    /* leave the index column out (index=False) */
+    bool no_header;   /* no header line (header=False) */
+    char sep;         /* 0: ',' */
+} cbag_frame_csv_options;
+
+/* dask's to_csv: pandas' CSV text (header line with the index column,
+ * missing cells empty, fields holding the separator, quotes or newlines
+ * quoted) for each partition into the file named by path's '*' replaced by
+ * the partition number (as cbag_to_textfiles; compression from the
+ * extension), or into the file path with single_file. Files are written
+ * under a temporary name and renamed when complete. opt may be NULL. */
+int cbag_frame_to_csv(cbag_frame *f, const char *path,
+                      const cbag_frame_csv_options *opt);
+
+enum {
+    CBAG_FRAME_TUPLES = 1, /* rows as tuples, not dicts */
+    CBAG_FRAME_INDEX = 2   /* with the index: first in tuples, or under its
+                              name ("index" if unnamed) in dicts */
+};
+/* dask's DataFrame.to_bag: one element per row, one partition per frame
+ * partition; dicts {column: value} (format='dict') or tuples (CBAG_FRAME_*
+ * flags). Missing cells are None. The bag reads the frame: use it while
+ * the context is open, as any bag. */
+cbag *cbag_frame_to_bag(cbag_frame *f, int flags);
+/* --- end frames --- */
 
 #ifdef __cplusplus
 }

@@ -508,6 +508,41 @@ static void test_foreach_and_visualize(void **state) {
     cbag_close(cx);
 }
 
+static cbag_progress last_progress;
+static int progress_calls;
+static void on_progress(const cbag_progress *p, void *ud) {
+    (void)ud;
+    last_progress = *p;
+    progress_calls++;
+}
+
+static const cbag_val *slow(cbag_call *c, const cbag_val *x, void *ud) {
+    (void)ud;
+    volatile double s = 0;
+    for (int i = 0; i < 200; i++) s += i;
+    return cbag_new_float(c, s + (double)cbag_int_value(x));
+}
+
+static void test_progress(void **state) {
+    (void)state;
+    cbag_options o = {0};
+    o.workers = 2;
+    o.on_progress = on_progress;
+    o.progress_interval_ms = 1;
+    cbag_ctx *cx = cbag_open(&o);
+    progress_calls = 0;
+    cbag_result *r = cbag_compute_item(
+        cbag_count(cbag_map(cbag_range(cx, 200000, 16), slow, NULL)));
+    assert_non_null(r);
+    cbag_result_free(r);
+    assert_true(progress_calls >= 1);
+    assert_true(last_progress.done);
+    assert_int_equal(last_progress.parts_done, 16);
+    assert_int_equal(last_progress.parts_total, 16);
+    assert_true(last_progress.elapsed >= 0);
+    cbag_close(cx);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tutorial_in_memory),
@@ -520,6 +555,7 @@ int main(void) {
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_foreach_and_visualize),
+        cmocka_unit_test(test_progress),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
  * and the public compute, take and foreach. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine.h"
 #include "mem.h"
@@ -11,8 +12,28 @@ typedef struct {
     cbag_ctx *cx;
     cbag__part_fn fn;
     void *arg;
-    size_t first;
+    size_t first, n;
+    const char *name;
+    uint64_t bytes_total;
+    struct timespec start;
 } stage;
+
+static void report(stage *st, int done) {
+    cbag_ctx *cx = st->cx;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    cbag_progress p = {st->name,
+                       atomic_load(&cx->parts_done),
+                       st->n,
+                       atomic_load(&cx->bytes_read),
+                       st->bytes_total,
+                       (double)(t.tv_sec - st->start.tv_sec) +
+                           (double)(t.tv_nsec - st->start.tv_nsec) * 1e-9,
+                       done != 0};
+    cx->opt.on_progress(&p, cx->opt.progress_ud);
+}
+
+static void tick(void *arg) { report(arg, 0); }
 
 static void run_task(void *arg, size_t task, int worker) {
     stage *st = arg;
@@ -27,6 +48,7 @@ static void run_task(void *arg, size_t task, int worker) {
     cbag__call_clear(&w->call);
     int r = st->fn(w, part, st->arg);
     cbag__arena_reset(&w->batch);
+    atomic_fetch_add(&cx->parts_done, 1);
     if (r >= 0 || r == CBAG__CANCELLED) return;
     if (w->code == CBAG_OK) cbag__fail(w, NULL, CBAG_ERROR, "unknown failure");
     atomic_store(&cx->stop, 1);
@@ -65,6 +87,9 @@ int cbag__run_stage(cbag_ctx *cx, const cbag *b, size_t first, size_t n,
     cx->err_code = CBAG_OK;
     /* Largest partitions first, so the last ones to finish are short. */
     size_t *order = NULL;
+    uint64_t bytes_total = 0;
+    if (b && cx->opt.on_progress && cbag__sized_in_bytes(b))
+        for (size_t i = 0; i < n; i++) bytes_total += cbag__part_size(b, first + i);
     if (b && n > 1 && cx->nw > 1) {
         sized *s = cbag__malloc(n * sizeof *s);
         order = cbag__malloc(n * sizeof *order);
@@ -82,8 +107,16 @@ int cbag__run_stage(cbag_ctx *cx, const cbag *b, size_t first, size_t n,
         for (size_t i = 0; i < n; i++) order[i] = s[i].part;
         cbag__free(s);
     }
-    stage st = {cx, fn, arg, first};
-    cbag__pool_run(cx->pool, n, order, run_task, &st);
+    stage st = {cx, fn, arg, first, n, b && b->name ? b->name : "compute",
+                bytes_total, {0, 0}};
+    clock_gettime(CLOCK_MONOTONIC, &st.start);
+    atomic_store(&cx->parts_done, 0);
+    atomic_store(&cx->bytes_read, 0);
+    int ms = cx->opt.progress_interval_ms > 0 ? cx->opt.progress_interval_ms
+                                              : 200;
+    cbag__pool_run(cx->pool, n, order, run_task, &st,
+                   cx->opt.on_progress ? tick : NULL, &st, ms);
+    if (cx->opt.on_progress) report(&st, 1);
     cbag__free(order);
     if (cx->err_code != CBAG_OK) {
         const char *m = cx->err_msg.oom || !cx->err_msg.p ? "out of memory"

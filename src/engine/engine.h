@@ -143,6 +143,8 @@ struct cbag_ctx {
     /* The compute in flight. */
     atomic_int stop; /* set on the first failure: everyone winds down */
     atomic_uint_least64_t skipped; /* records dropped by errors="skip" */
+    atomic_size_t parts_done;       /* progress of the stage in flight */
+    atomic_uint_least64_t bytes_read;
     pthread_mutex_t err_mu;
     int err_code;
     size_t err_part; /* the failure kept is the one of the lowest partition */
@@ -181,6 +183,8 @@ int cbag__fail(cbag__worker *w, const char *op, int code, const char *fmt,
                ...) __attribute__((format(printf, 4, 5)));
 /* The same for a callback that returned NULL or failed its call. */
 int cbag__fail_call(cbag__worker *w, const char *op);
+/* Whether partition sizes of b are input bytes (a text source). */
+int cbag__sized_in_bytes(const cbag *b);
 /* Returned by sources when another worker failed and the compute stops. */
 #define CBAG__CANCELLED (-1000)
 /* The input bytes behind a partition, to schedule the largest first. */

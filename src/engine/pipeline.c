@@ -359,6 +359,12 @@ int cbag__run_part(cbag__worker *w, const cbag *b, size_t part,
 
 uint64_t cbag__text_part_size(const cbag *b, size_t part);
 
+int cbag__sized_in_bytes(const cbag *b) {
+    while (b->in && b->kind != K_FOLDBY && b->kind != K_GROUPBY) b = b->in;
+    if (b->kind == K_CONCAT || b->kind == K_ZIP) return cbag__sized_in_bytes(b->ins[0]);
+    return b->kind == K_TEXT;
+}
+
 uint64_t cbag__part_size(const cbag *b, size_t part) {
     while (b->in && b->kind != K_FOLDBY && b->kind != K_GROUPBY) b = b->in;
     switch (b->kind) {

@@ -179,7 +179,13 @@ int cbag__run_text(cbag__worker *w, const cbag *b, size_t part,
     w->lines = r;
     int skip = json && (json->flags & 1);
     int rc = 0;
+    uint64_t reported = 0; /* bytes already added to the progress count */
     for (uint64_t i = 0;; i++) {
+        if ((i & 63) == 0) {
+            uint64_t now = cbag__lines_bytes_read(r);
+            atomic_fetch_add(&w->cx->bytes_read, now - reported);
+            reported = now;
+        }
         const char *line;
         size_t len;
         int k = cbag__lines_next(r, &line, &len);
@@ -220,6 +226,7 @@ int cbag__run_text(cbag__worker *w, const cbag *b, size_t part,
         if (!json) out->flush(out);
         if (rc || (rc = cbag__between(w, out))) break;
     }
+    atomic_fetch_add(&w->cx->bytes_read, cbag__lines_bytes_read(r) - reported);
     w->lines = saved;
     cbag__lines_close(r);
     return rc;

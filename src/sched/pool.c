@@ -1,8 +1,10 @@
 /* pool.c: fixed thread pool (see pool.h). */
 #include "pool.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include "mem.h"
 
@@ -98,10 +100,23 @@ int cbag__pool_threads(const cbag__pool *p) {
 }
 
 void cbag__pool_run(cbag__pool *p, size_t n, const size_t *order,
-                    cbag__task_fn fn, void *arg) {
+                    cbag__task_fn fn, void *arg, void (*tick)(void *),
+                    void *tick_arg, int tick_ms) {
     if (n == 0) return;
-    if (p->nthreads == 0) {
-        for (size_t i = 0; i < n; i++) fn(arg, order ? order[i] : i, 0);
+    if (p->nthreads == 0) { /* sync: ticks between tasks */
+        struct timespec last;
+        clock_gettime(CLOCK_MONOTONIC, &last);
+        for (size_t i = 0; i < n; i++) {
+            fn(arg, order ? order[i] : i, 0);
+            struct timespec t;
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            if (tick && (t.tv_sec - last.tv_sec) * 1000 +
+                                (t.tv_nsec - last.tv_nsec) / 1000000 >=
+                            tick_ms) {
+                tick(tick_arg);
+                last = t;
+            }
+        }
         return;
     }
     pthread_mutex_lock(&p->mu);
@@ -113,7 +128,23 @@ void cbag__pool_run(cbag__pool *p, size_t n, const size_t *order,
     p->busy = p->nthreads;
     p->generation++;
     pthread_cond_broadcast(&p->work);
-    while (p->busy > 0) pthread_cond_wait(&p->done, &p->mu);
+    while (p->busy > 0) {
+        if (!tick) {
+            pthread_cond_wait(&p->done, &p->mu);
+            continue;
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        long ns = until.tv_nsec + (long)tick_ms * 1000000L;
+        until.tv_sec += ns / 1000000000L;
+        until.tv_nsec = ns % 1000000000L;
+        if (pthread_cond_timedwait(&p->done, &p->mu, &until) == ETIMEDOUT &&
+            p->busy > 0) {
+            pthread_mutex_unlock(&p->mu); /* the callback may take time */
+            tick(tick_arg);
+            pthread_mutex_lock(&p->mu);
+        }
+    }
     pthread_mutex_unlock(&p->mu);
 }
 

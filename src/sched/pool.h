@@ -17,9 +17,12 @@ typedef void (*cbag__task_fn)(void *arg, size_t task, int worker);
  * NULL on failure. */
 cbag__pool *cbag__pool_new(int nthreads);
 /* Runs fn for every task in order[0..n) (order NULL: 0..n-1 ascending),
- * spreading them over the threads, and returns when all have run. */
+ * spreading them over the threads, and returns when all have run. While it
+ * waits, the calling thread calls tick(tick_arg) every tick_ms (if tick is
+ * not NULL), for progress reports. */
 void cbag__pool_run(cbag__pool *p, size_t n, const size_t *order,
-                    cbag__task_fn fn, void *arg);
+                    cbag__task_fn fn, void *arg, void (*tick)(void *),
+                    void *tick_arg, int tick_ms);
 int cbag__pool_threads(const cbag__pool *p);
 void cbag__pool_free(cbag__pool *p);
 
