@@ -385,10 +385,12 @@ cbag_item *cbag_var(cbag *b, int ddof);
 cbag_item *cbag_std(cbag *b, int ddof);
 cbag_item *cbag_any(cbag *b);
 cbag_item *cbag_all(cbag *b);
-/* reduce(binop, partition[, initial]) per partition, then the partials
- * reduced with combine (NULL: binop) in a split_every tree, with initial
- * too (as dask's Bag.fold). initial NULL: no initial value; empty
- * partitions are then skipped, and an empty bag is a CBAG_EMPTY error. */
+/* dask's Bag.fold: reduce(binop, partition[, initial]) per non-empty
+ * partition (every partition when the bag has one), then the partials
+ * reduced with combine (NULL: binop) in a split_every tree, without
+ * initial. With no partial at all (every partition empty, or one empty
+ * partition and no initial) it is a CBAG_EMPTY error, as dask's TypeError.
+ * initial NULL: no initial value. */
 cbag_item *cbag_fold_named(cbag *b, const char *name, cbag_binop_fn binop,
                            cbag_binop_fn combine, const cbag_val *initial,
                            void *ud);

@@ -446,7 +446,9 @@ static int aggregate(cbag_ctx *cx, const cbag_item *it, cbag_call *c,
         return 0;
     }
     case A_FOLD: {
-        const cbag_val *acc = it->initial;
+        /* dask: reduce(combine, partials) without initial: initial only
+         * starts each partition's reduce(binop, ...). */
+        const cbag_val *acc = NULL;
         for (size_t i = 0; i < n; i++) {
             if (!acc) {
                 acc = &v[i];
