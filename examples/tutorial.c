@@ -169,6 +169,46 @@ static const cbag_val *add_amounts(cbag_call *c, const cbag_val *tot,
     return cbag_new_int(c, cbag_int_value(tot) + amt);
 }
 
+/* def denormalize(record):
+ *     return [{'id': record['id'], 'name': record['name'],
+ *              'amount': transaction['amount'],
+ *              'transaction-id': transaction['transaction-id']}
+ *             for transaction in record['transactions']] */
+static const cbag_val *denormalize(cbag_call *c, const cbag_val *record,
+                                   void *ud) {
+    (void)ud;
+    const cbag_val *id = cbag_key(c, record, "id");
+    const cbag_val *name = cbag_key(c, record, "name");
+    const cbag_val *tx = cbag_key(c, record, "transactions");
+    if (!id || !name || !tx) return NULL;
+    cbag_val *out = cbag_new_list(c, cbag_len(tx));
+    for (size_t i = 0; out && i < cbag_len(tx); i++) {
+        const cbag_val *t = cbag_at(tx, (int64_t)i);
+        const cbag_val *amount = cbag_key(c, t, "amount");
+        const cbag_val *tid = cbag_key(c, t, "transaction-id");
+        cbag_val *d = cbag_new_dict(c, 4);
+        if (!amount || !tid || !d || cbag_set(c, d, "id", id) ||
+            cbag_set(c, d, "name", name) || cbag_set(c, d, "amount", amount) ||
+            cbag_set(c, d, "transaction-id", tid) || cbag_append(c, out, d))
+            return NULL;
+    }
+    return out;
+}
+
+/* Prints a frame (or its first n rows) as pandas does, with the time. */
+static void show_frame(cbag_frame *f, size_t n) {
+    int rc = f ? (n ? cbag_frame_print_head(stdout, f, n)
+                    : cbag_frame_print(stdout, f))
+               : CBAG_ERROR;
+    if (rc != CBAG_OK) {
+        printf("error: %s\n", cbag_errmsg(cx));
+        cbag_clear_error(cx);
+        failures++;
+        return;
+    }
+    printf("Wall time: %.1f ms\n", (now() - t0) * 1e3);
+}
+
 /* print(sorted(result)) */
 static void show_sorted(cbag_result *r) {
     if (!r) {
@@ -379,6 +419,25 @@ int main(int argc, char **argv) {
     cell("95", "js.foldby('name', binop=binop, initial=0, combine=add, "
                "combine_initial=0).compute()");
     show(cbag_compute(cbag_foldby(js, "name", add_amounts, &count_opt, NULL)));
+
+    cell("79", "df1 = js.to_dataframe()\ndf1.head()");
+    cbag_frame *df1 = cbag_to_dataframe(js, NULL);
+    show_frame(df1, 5);
+
+    cell("82", "df1.groupby('name').id.count().compute().head()");
+    show_frame(cbag_frame_groupby(df1, "name", "id", "count"), 5);
+
+    cell("83", "transactions = js.map(denormalize).flatten()\n"
+               "transactions.take(3)");
+    cbag *transactions = cbag_flatten(cbag_map(js, denormalize, NULL));
+    show(cbag_take(transactions, 3, 1));
+
+    cell("84", "df = transactions.to_dataframe()\ndf.head()");
+    cbag_frame *df = cbag_to_dataframe(transactions, NULL);
+    show_frame(df, 5);
+
+    cell("85", "df.groupby('name')['transaction-id'].count().compute()");
+    show_frame(cbag_frame_groupby(df, "name", "transaction-id", "count"), 0);
 
     cbag_close(cx);
     if (failures) {
