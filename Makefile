@@ -35,7 +35,7 @@ EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-.PHONY: all lib test test-asan test-tsan check bench install clean format examples tutorial diff
+.PHONY: all lib test test-asan test-tsan test-cli check bench install clean format examples tutorial diff
 
 all: lib $(EXAMPLE_BIN) $(if $(wildcard cli/cbag.c),$(B)/cbag)
 lib: $(B)/libcbag.a $(B)/libcbag.so
@@ -82,7 +82,11 @@ test-tsan:
 diff: lib
 	@scripts/run-diff
 
-check: test test-asan test-tsan diff
+# The cbag command end to end (tests/cli/run.sh prints "N passed, N failed").
+test-cli: all
+	@CBAG=$(B)/cbag tests/cli/run.sh
+
+check: test test-asan test-tsan test-cli diff
 
 bench: all $(BENCH_BIN)
 	@scripts/run-bench

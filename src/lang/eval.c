@@ -1,0 +1,858 @@
+/* eval.c: evaluating the resolved tree. Every node kind has a function,
+ * bound once by cbag__bind; evaluation writes only to its cbag__st, its
+ * frames (on the C stack) and the call's arena, so callbacks may run it
+ * concurrently on worker threads. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lang.h"
+
+#define MAX_DEPTH 200 /* user-function recursion, as a RecursionError */
+
+/* ------------------------------------------------------------------------ */
+/* State and errors                                                         */
+
+void cbag__st_init(cbag__st *st, cbag__prog *p, cbag_call *c, bool main) {
+    memset(st, 0, sizeof *st);
+    st->p = p;
+    st->c = c;
+    st->main = main;
+    st->mem = main ? &p->mem : &st->own;
+}
+
+void cbag__st_done(cbag__st *st) {
+    cbag__pfree(&st->own);
+    free(st->owned);
+    st->owned = NULL;
+    st->nowned = st->capowned = 0;
+}
+
+void *cbag__alloc(cbag__st *st, size_t n) { return cbag__palloc(st->mem, n); }
+
+const char *cbag__err_name(int kind) {
+    switch (kind) {
+    case E_TYPE: return "TypeError";
+    case E_KEY: return "KeyError";
+    case E_INDEX: return "IndexError";
+    case E_VALUE: return "ValueError";
+    case E_ZERODIV: return "ZeroDivisionError";
+    case E_NAME: return "NameError";
+    case E_OVERFLOW: return "OverflowError";
+    case E_ATTR: return "AttributeError";
+    case E_RECURSION: return "RecursionError";
+    case E_IMPORT: return "ImportError";
+    case E_MEMORY: return "MemoryError";
+    case E_NOTIMPL: return "NotImplementedError";
+    default: return NULL;
+    }
+}
+
+int cbag__err(cbag__st *st, const cbag__node *at, int kind, const char *fmt,
+              ...) {
+    if (st->err) return -1;
+    st->err = kind;
+    const char *name = cbag__err_name(kind);
+    size_t off = 0;
+    if (name) off = (size_t)snprintf(st->msg, sizeof st->msg, "%s: ", name);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(st->msg + off, sizeof st->msg - off, fmt, ap);
+    va_end(ap);
+    if (at) {
+        st->line = at->line;
+        st->col = at->col;
+    }
+    return -1;
+}
+
+int cbag__oom(cbag__st *st, const cbag__node *at) {
+    return cbag__err(st, at, E_MEMORY, "out of memory");
+}
+
+int cbag__own(cbag__st *st, const cbag_val *v) {
+    if (st->nowned == st->capowned) {
+        size_t cap = st->capowned ? st->capowned * 2 : 16;
+        const cbag_val **n = realloc(st->owned, cap * sizeof *n);
+        if (!n) return cbag__oom(st, NULL);
+        st->owned = n;
+        st->capowned = cap;
+    }
+    st->owned[st->nowned++] = v;
+    return 0;
+}
+
+bool cbag__owned(const cbag__st *st, const cbag_val *v) {
+    for (size_t i = st->nowned; i > 0; i--)
+        if (st->owned[i - 1] == v) return true;
+    return false;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Names                                                                    */
+
+static cbag__lv *local(cbag__st *st, const cbag__node *n) {
+    cbag__frame *f = st->fr;
+    for (int d = n->depth; d > 0; d--)
+        f = f->up;
+    return &f->slot[n->slot];
+}
+
+static int ev_name(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    if (n->depth >= 0) {
+        *out = *local(st, n);
+        if (out->k == LV_UNSET)
+            return cbag__err(st, n, E_NAME,
+                             "cannot access local variable '%s' where it is "
+                             "not associated with a value",
+                             n->s);
+        return 0;
+    }
+    *out = st->p->gval[n->slot];
+    if (out->k != LV_UNSET) return 0;
+    if (n->aux) {
+        *out = *(const cbag__lv *)n->aux;
+        return 0;
+    }
+    return cbag__err(st, n, E_NAME, "name '%s' is not defined", n->s);
+}
+
+static int store(const cbag__node *n, cbag__st *st, const cbag__lv *v) {
+    if (n->depth >= 0) {
+        *local(st, n) = *v;
+        return 0;
+    }
+    if (!st->main)
+        return cbag__err(st, n, E_TYPE,
+                         "cannot assign the global '%s' inside a function "
+                         "running on the bag's workers",
+                         n->s);
+    st->p->gval[n->slot] = *v;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Closures                                                                 */
+
+/* Copies the frames of env into the state's memory so that a closure
+ * outlives the calls that made it (returned, or handed to a bag). */
+static cbag__frame *snapshot(cbag__st *st, cbag__frame *env, int depth) {
+    if (!env) return NULL;
+    if (depth > 64) return NULL;
+    cbag__frame *f = cbag__alloc(st, sizeof *f);
+    cbag__lv *slots =
+        cbag__alloc(st, (size_t)(env->n ? env->n : 1) * sizeof *slots);
+    if (!f || !slots) return NULL;
+    memcpy(slots, env->slot, (size_t)env->n * sizeof *slots);
+    f->slot = slots;
+    f->n = env->n;
+    if (env->up && !(f->up = snapshot(st, env->up, depth + 1))) return NULL;
+    for (int i = 0; i < f->n; i++) /* closures held in the frame too */
+        if (slots[i].k == LV_FUNC && slots[i].b) {
+            if (slots[i].b == env) {
+                slots[i].b = f;
+            } else {
+                cbag__frame *s = snapshot(st, slots[i].b, depth + 1);
+                if (!s) return NULL;
+                slots[i].b = s;
+            }
+        }
+    return f;
+}
+
+int cbag__detach(cbag__st *st, cbag__lv *fn);
+int cbag__detach(cbag__st *st, cbag__lv *fn) {
+    if (fn->k != LV_FUNC || !fn->b) return 0;
+    cbag__frame *f = snapshot(st, fn->b, 0);
+    if (!f) return cbag__oom(st, NULL);
+    fn->b = f;
+    return 0;
+}
+
+static bool chain_has(const cbag__frame *f, const cbag__frame *x) {
+    for (; f; f = f->up)
+        if (f == x) return true;
+    return false;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Calls                                                                    */
+
+static int call_func(cbag__st *st, const cbag__lv *fn, const cbag__args *a,
+                     cbag__lv *out) {
+    const cbag__node *f = fn->a;
+    int np = f->nparams;
+    int ndef = (int)f->n;
+    if ((int)a->n > np)
+        return cbag__err(st, NULL, E_TYPE,
+                         "%s() takes %d positional argument%s but %zu %s "
+                         "given",
+                         f->s, np, np == 1 ? "" : "s", a->n,
+                         a->n == 1 ? "was" : "were");
+    if (st->depth >= MAX_DEPTH)
+        return cbag__err(st, NULL, E_RECURSION,
+                         "maximum recursion depth exceeded in %s()", f->s);
+    int ns = f->nslots > 0 ? f->nslots : 1;
+    cbag__lv slots[ns];
+    memset(slots, 0, sizeof slots);
+    cbag__frame fr = {fn->b, slots, f->nslots};
+    for (size_t i = 0; i < a->n; i++)
+        slots[i] = a->v[i];
+    for (size_t k = 0; k < a->nkw; k++) {
+        int i = 0;
+        while (i < np && strcmp(f->pname[i], a->kw[k].name) != 0)
+            i++;
+        if (i == np)
+            return cbag__err(st, NULL, E_TYPE,
+                             "%s() got an unexpected keyword argument '%s'",
+                             f->s, a->kw[k].name);
+        if (slots[i].k != LV_UNSET)
+            return cbag__err(st, NULL, E_TYPE,
+                             "%s() got multiple values for argument '%s'", f->s,
+                             a->kw[k].name);
+        slots[i] = a->kw[k].v;
+    }
+    cbag__frame *saved = st->fr;
+    for (int i = 0; i < np; i++) {
+        if (slots[i].k != LV_UNSET) continue;
+        int d = i - (np - ndef);
+        if (d < 0)
+            return cbag__err(st, NULL, E_TYPE,
+                             "%s() missing required argument: '%s'", f->s,
+                             f->pname[i]);
+        st->fr = fn->b; /* defaults see the defining scope */
+        int rc = f->kids[d]->ev(f->kids[d], st, &slots[i]);
+        st->fr = saved;
+        if (rc) return -1;
+    }
+    st->fr = &fr;
+    st->depth++;
+    int rc;
+    if (f->a) {
+        rc = f->a->ev(f->a, st, out);
+    } else {
+        rc = f->b->ev(f->b, st, NULL);
+        if (rc == FLOW_RETURN) {
+            *out = st->ret;
+            rc = 0;
+        } else if (rc >= 0) {
+            *out = cbag__val(cbag_none());
+            rc = 0;
+        }
+    }
+    st->depth--;
+    st->fr = saved;
+    if (rc) return -1;
+    /* a closure over this frame must not outlive it on the stack */
+    if (out->k == LV_FUNC && chain_has(out->b, &fr))
+        return cbag__detach(st, out);
+    if (out->k == LV_SEQ) {
+        cbag__seq *s = (cbag__seq *)out->a;
+        for (size_t i = 0; i < s->n; i++)
+            if (s->items[i].k == LV_FUNC && chain_has(s->items[i].b, &fr) &&
+                cbag__detach(st, &s->items[i]))
+                return -1;
+    }
+    return 0;
+}
+
+int cbag__call(cbag__st *st, const cbag__node *at, const cbag__lv *fn,
+               const cbag__args *a, cbag__lv *out) {
+    switch (fn->k) {
+    case LV_FUNC: {
+        int rc = call_func(st, fn, a, out);
+        if (rc && st->line == 0 && at) {
+            st->line = at->line;
+            st->col = at->col;
+        }
+        return rc;
+    }
+    case LV_BUILTIN: {
+        const cbag__builtin *b = fn->a;
+        int rc = b->fn(st, a, out);
+        if (rc && st->line == 0 && at) {
+            st->line = at->line;
+            st->col = at->col;
+        }
+        return rc;
+    }
+    default: {
+        return cbag__err(st, at, E_TYPE, "'%s' object is not callable",
+                         cbag__lv_type(fn));
+    }
+    }
+}
+
+int cbag__call1(cbag__st *st, const cbag__lv *fn, const cbag__lv *x,
+                cbag__lv *out) {
+    cbag__args a = {1, x, 0, NULL};
+    return cbag__call(st, NULL, fn, &a, out);
+}
+
+/* Positional arguments with *iterables expanded, into a malloc'd array
+ * when a star is present (else the caller's buffer). */
+static int eval_args(const cbag__node *n, cbag__st *st, cbag__lv *buf,
+                     size_t npos, cbag__lv **argv, size_t *argc) {
+    bool star = false;
+    for (size_t i = 0; i < npos; i++)
+        if (n->kids[i]->kind == N_STAR) star = true;
+    if (!star) {
+        for (size_t i = 0; i < npos; i++)
+            if (n->kids[i]->ev(n->kids[i], st, &buf[i])) return -1;
+        *argv = buf;
+        *argc = npos;
+        return 0;
+    }
+    size_t cap = npos + 16, len = 0;
+    cbag__lv *v = malloc(cap * sizeof *v);
+    if (!v) return cbag__oom(st, n);
+    for (size_t i = 0; i < npos; i++) {
+        const cbag__node *k = n->kids[i];
+        cbag__lv x;
+        if (k->kind != N_STAR) {
+            if (k->ev(k, st, &x)) goto fail;
+            v[len++] = x;
+            if (len == cap) goto grow;
+            continue;
+        }
+        if (k->a->ev(k->a, st, &x)) goto fail;
+        cbag__iter it;
+        if (cbag__iter_init(st, k, &x, &it)) goto fail;
+        for (;;) {
+            cbag__lv e;
+            int r = cbag__iter_next(st, &it, &e);
+            if (r < 0) goto fail;
+            if (r == 0) break;
+            v[len++] = e;
+            if (len == cap) {
+            grow:;
+                cbag__lv *nv = realloc(v, 2 * cap * sizeof *v);
+                if (!nv) {
+                    cbag__oom(st, n);
+                    goto fail;
+                }
+                v = nv;
+                cap *= 2;
+            }
+        }
+    }
+    *argv = v;
+    *argc = len;
+    return 0;
+fail:
+    free(v);
+    return -1;
+}
+
+static int eval_call(const cbag__node *n, cbag__st *st, const cbag__lv *fn,
+                     const cbag__lv *self, cbag__lv *out) {
+    size_t npos = n->n - n->nkw;
+    cbag__lv buf[npos ? npos : 1];
+    cbag__kw kw[n->nkw ? n->nkw : 1];
+    cbag__lv *argv = buf;
+    size_t argc = 0;
+    if (eval_args(n, st, buf, npos, &argv, &argc)) return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n->nkw && rc == 0; i++) {
+        kw[i].name = n->kwn[i];
+        rc = n->kids[npos + i]->ev(n->kids[npos + i], st, &kw[i].v);
+    }
+    if (rc == 0) {
+        cbag__args a = {argc, argv, n->nkw, kw};
+        if (self) {
+            if (self->k == LV_MOD) {
+                cbag__lv f;
+                rc = cbag__mod_getattr(st, n, self->a, n->s, &f);
+                if (rc == 0) rc = cbag__call(st, n, &f, &a, out);
+            } else if (self->k == LV_BAG || self->k == LV_ITEM) {
+                rc = cbag__bag_method(st, n, self, n->s, &a, out);
+            } else {
+                rc = cbag__method(st, n, self, n->op, n->s, &a, out);
+            }
+        } else {
+            rc = cbag__call(st, n, fn, &a, out);
+        }
+    }
+    if (argv != buf) free(argv);
+    return rc;
+}
+
+static int ev_call(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    cbag__lv fn;
+    if (n->a->ev(n->a, st, &fn)) return -1;
+    return eval_call(n, st, &fn, NULL, out);
+}
+
+static int ev_method(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    cbag__lv self;
+    if (n->a->ev(n->a, st, &self)) return -1;
+    return eval_call(n, st, NULL, &self, out);
+}
+
+static int ev_attr(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    cbag__lv x;
+    if (n->a->ev(n->a, st, &x)) return -1;
+    if (x.k == LV_MOD) return cbag__mod_getattr(st, n, x.a, n->s, out);
+    if (x.k == LV_BAG || x.k == LV_ITEM)
+        return cbag__bag_attr(st, n, &x, n->s, out);
+    if (n->op >= 0)
+        return cbag__err(st, n, E_NOTIMPL,
+                         "method values are not supported: call "
+                         "x.%s(...) directly or wrap it in a lambda",
+                         n->s);
+    return cbag__err(st, n, E_ATTR, "'%s' object has no attribute '%s'",
+                     cbag__lv_type(&x), n->s);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Expressions                                                              */
+
+static int ev_const(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    (void)st;
+    *out = cbag__val(n->k);
+    return 0;
+}
+
+static int ev_subscr(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    cbag__lv x, k;
+    if (n->a->ev(n->a, st, &x) || n->b->ev(n->b, st, &k)) return -1;
+    return cbag__subscr(st, n, &x, &k, out);
+}
+
+static int ev_slice(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    cbag__lv x, part[3];
+    const cbag__lv *p[3] = {NULL, NULL, NULL};
+    if (n->a->ev(n->a, st, &x)) return -1;
+    for (int i = 0; i < 3; i++)
+        if (n->kids[i]) {
+            if (n->kids[i]->ev(n->kids[i], st, &part[i])) return -1;
+            p[i] = &part[i];
+        }
+    return cbag__slice(st, n, &x, p[0], p[1], p[2], out);
+}
+
+static int ev_binop(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    cbag__lv x, y;
+    if (n->a->ev(n->a, st, &x) || n->b->ev(n->b, st, &y)) return -1;
+    return cbag__binop(st, n, n->op, &x, &y, out);
+}
+
+static int ev_unary(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    cbag__lv x;
+    if (n->a->ev(n->a, st, &x)) return -1;
+    cbag__lv zero = cbag__val(NULL);
+    const cbag_val *zv = cbag_new_int(st->c, 0);
+    if (!zv) return cbag__oom(st, n);
+    zero.a = zv;
+    if (n->op == '-') return cbag__binop(st, n, '-', &zero, &x, out);
+    if (n->op == '+') return cbag__binop(st, n, '+', &zero, &x, out);
+    /* ~x == -x - 1 */
+    const cbag_val *v = x.k == LV_VAL ? LVV(x) : NULL;
+    cbag_type t = cbag_typeof(v);
+    if (x.k != LV_VAL || (t != CBAG_INT && t != CBAG_BOOL))
+        return cbag__err(st, n, E_TYPE, "bad operand type for unary ~: '%s'",
+                         cbag__lv_type(&x));
+    const cbag_val *r = cbag_new_int(st->c, ~cbag_int_value(v));
+    if (!r) return cbag__oom(st, n);
+    *out = cbag__val(r);
+    return 0;
+}
+
+static int ev_not(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    cbag__lv x;
+    if (n->a->ev(n->a, st, &x)) return -1;
+    *out = cbag__val(cbag_bool(!cbag__truthy(&x)));
+    return 0;
+}
+
+static int ev_and(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    if (n->a->ev(n->a, st, out)) return -1;
+    if (!cbag__truthy(out)) return 0;
+    return n->b->ev(n->b, st, out);
+}
+
+static int ev_or(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    if (n->a->ev(n->a, st, out)) return -1;
+    if (cbag__truthy(out)) return 0;
+    return n->b->ev(n->b, st, out);
+}
+
+static int ev_cmp(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    cbag__lv x, y;
+    if (n->kids[0]->ev(n->kids[0], st, &x)) return -1;
+    for (size_t i = 1; i < n->n; i++) {
+        if (n->kids[i]->ev(n->kids[i], st, &y)) return -1;
+        int r = cbag__compare(st, n, n->ops[i - 1], &x, &y);
+        if (r < 0) return -1;
+        if (!r) {
+            *out = cbag__val(cbag_bool(false));
+            return 0;
+        }
+        x = y;
+    }
+    *out = cbag__val(cbag_bool(true));
+    return 0;
+}
+
+static int ev_ifexp(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    cbag__lv c;
+    if (n->a->ev(n->a, st, &c)) return -1;
+    const cbag__node *k = cbag__truthy(&c) ? n->b : n->c;
+    return k->ev(k, st, out);
+}
+
+static int ev_func(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    out->k = LV_FUNC;
+    out->a = n;
+    out->b = st->fr;
+    return 0;
+}
+
+/* A list or tuple display: data when every element is data, else an
+ * LV_SEQ (a list of bags, of functions...). */
+static int ev_seq(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    bool tuple = n->kind == N_TUPLE;
+    size_t cnt = n->n;
+    cbag__lv items[cnt ? cnt : 1];
+    bool data = true;
+    for (size_t i = 0; i < cnt; i++) {
+        if (n->kids[i]->ev(n->kids[i], st, &items[i])) return -1;
+        if (items[i].k != LV_VAL) data = false;
+    }
+    if (!data) {
+        cbag__seq *s = cbag__alloc(st, sizeof *s + cnt * sizeof(cbag__lv));
+        if (!s) return cbag__oom(st, n);
+        s->n = cnt;
+        s->tuple = tuple;
+        memcpy(s->items, items, cnt * sizeof *items);
+        out->k = LV_SEQ;
+        out->a = s;
+        out->b = NULL;
+        return 0;
+    }
+    cbag_val *v =
+        tuple ? cbag_new_tuple(st->c, cnt) : cbag_new_list(st->c, cnt);
+    if (!v) return cbag__oom(st, n);
+    for (size_t i = 0; i < cnt; i++)
+        if (cbag_append(st->c, v, LVV(items[i]))) return cbag__oom(st, n);
+    if (!tuple && cbag__own(st, v)) return -1;
+    *out = cbag__val(v);
+    return 0;
+}
+
+static int ev_dict(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    cbag_val *d = cbag_new_dict(st->c, n->n / 2);
+    if (!d) return cbag__oom(st, n);
+    for (size_t i = 0; i + 1 < n->n; i += 2) {
+        cbag__lv k, v;
+        const cbag_val *kv, *vv;
+        if (n->kids[i]->ev(n->kids[i], st, &k) ||
+            n->kids[i + 1]->ev(n->kids[i + 1], st, &v) ||
+            cbag__need_val(st, n->kids[i], &k, &kv) ||
+            cbag__need_val(st, n->kids[i + 1], &v, &vv))
+            return -1;
+        if (cbag_setv(st->c, d, kv, vv)) return cbag__oom(st, n);
+    }
+    if (cbag__own(st, d)) return -1;
+    *out = cbag__val(d);
+    return 0;
+}
+
+/* Assigns v to a target: a name, d[k], or a tuple/list to unpack. */
+static int assign(const cbag__node *t, cbag__st *st, const cbag__lv *v);
+
+static int setitem(const cbag__node *t, cbag__st *st, const cbag__lv *c,
+                   const cbag__lv *k, const cbag__lv *v) {
+    const cbag_val *cv, *kv, *vv;
+    if (cbag__need_val(st, t, c, &cv) || cbag__need_val(st, t, k, &kv) ||
+        cbag__need_val(st, t, v, &vv))
+        return -1;
+    if (cbag_typeof(cv) == CBAG_DICT) {
+        if (!cbag__owned(st, cv))
+            return cbag__err(st, t, E_TYPE,
+                             "this dict was not built here and cannot be "
+                             "modified; copy it first: d = dict(d)");
+        if (cbag_setv(st->c, (cbag_val *)cv, kv, vv)) return cbag__oom(st, t);
+        return 0;
+    }
+    if (cbag_typeof(cv) == CBAG_LIST)
+        return cbag__err(st, t, E_NOTIMPL,
+                         "list item assignment is not supported (cbag lists "
+                         "are append-only); build a new list");
+    return cbag__err(st, t, E_TYPE,
+                     "'%s' object does not support item assignment",
+                     cbag__lv_type(c));
+}
+
+static int assign(const cbag__node *t, cbag__st *st, const cbag__lv *v) {
+    if (t->kind == N_NAME) return store(t, st, v);
+    if (t->kind == N_SUBSCR) {
+        cbag__lv c, k;
+        if (t->a->ev(t->a, st, &c) || t->b->ev(t->b, st, &k)) return -1;
+        return setitem(t, st, &c, &k, v);
+    }
+    /* unpacking */
+    cbag__iter it;
+    if (cbag__iter_init(st, t, v, &it)) return -1;
+    size_t i = 0;
+    for (;; i++) {
+        cbag__lv e;
+        int r = cbag__iter_next(st, &it, &e);
+        if (r < 0) return -1;
+        if (r == 0) break;
+        if (i >= t->n)
+            return cbag__err(st, t, E_VALUE,
+                             "too many values to unpack (expected %zu)", t->n);
+        if (assign(t->kids[i], st, &e)) return -1;
+    }
+    if (i < t->n)
+        return cbag__err(st, t, E_VALUE,
+                         "not enough values to unpack (expected %zu, got %zu)",
+                         t->n, i);
+    return 0;
+}
+
+/* Comprehensions: clause i of n, appending to res. */
+static int comp_loop(const cbag__node *n, cbag__st *st, size_t i,
+                     const cbag__lv *first, cbag_val *res) {
+    if (i == n->n) {
+        cbag__lv e, v;
+        const cbag_val *ev, *vv;
+        if (n->a->ev(n->a, st, &e) || cbag__need_val(st, n->a, &e, &ev))
+            return -1;
+        if (n->op == '{') {
+            if (n->b->ev(n->b, st, &v) || cbag__need_val(st, n->b, &v, &vv))
+                return -1;
+            return cbag_setv(st->c, res, ev, vv) ? cbag__oom(st, n) : 0;
+        }
+        return cbag_append(st->c, res, ev) ? cbag__oom(st, n) : 0;
+    }
+    const cbag__node *k = n->kids[i];
+    if (k->kind == N_CIF) {
+        cbag__lv c;
+        if (k->a->ev(k->a, st, &c)) return -1;
+        return cbag__truthy(&c) ? comp_loop(n, st, i + 1, first, res) : 0;
+    }
+    cbag__lv src;
+    if (i == 0)
+        src = *first;
+    else if (k->b->ev(k->b, st, &src))
+        return -1;
+    cbag__iter it;
+    if (cbag__iter_init(st, k->b, &src, &it)) return -1;
+    for (;;) {
+        cbag__lv e;
+        int r = cbag__iter_next(st, &it, &e);
+        if (r <= 0) return r;
+        if (assign(k->a, st, &e) || comp_loop(n, st, i + 1, first, res))
+            return -1;
+    }
+}
+
+static int ev_comp(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    cbag__lv first;
+    if (n->kids[0]->b->ev(n->kids[0]->b, st, &first)) return -1;
+    int ns = n->nslots > 0 ? n->nslots : 1;
+    cbag__lv slots[ns];
+    memset(slots, 0, sizeof slots);
+    cbag__frame fr = {st->fr, slots, n->nslots};
+    cbag_val *res =
+        n->op == '{' ? cbag_new_dict(st->c, 8) : cbag_new_list(st->c, 8);
+    if (!res) return cbag__oom(st, n);
+    cbag__frame *saved = st->fr;
+    st->fr = &fr;
+    int rc = comp_loop(n, st, 0, &first, res);
+    st->fr = saved;
+    if (rc) return -1;
+    if (cbag__own(st, res)) return -1;
+    *out = cbag__val(res);
+    return 0;
+}
+
+static int ev_star(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    (void)out;
+    return cbag__err(st, n, E_TYPE, "*iterable is only allowed in calls");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Statements                                                               */
+
+static int ex_expr(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    (void)out;
+    cbag__lv v;
+    return n->a->ev(n->a, st, &v) ? -1 : FLOW_NEXT;
+}
+
+static int ex_assign(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    (void)out;
+    cbag__lv v;
+    if (n->a->ev(n->a, st, &v)) return -1;
+    for (size_t i = 0; i < n->n; i++)
+        if (assign(n->kids[i], st, &v)) return -1;
+    return FLOW_NEXT;
+}
+
+static int ex_aug(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    (void)out;
+    cbag__lv cur, v, r;
+    const cbag__node *t = n->a;
+    if (t->kind == N_NAME) {
+        if (ev_name(t, st, &cur) || n->b->ev(n->b, st, &v) ||
+            cbag__binop(st, n, n->op, &cur, &v, &r))
+            return -1;
+        return store(t, st, &r) ? -1 : FLOW_NEXT;
+    }
+    cbag__lv c, k;
+    if (t->a->ev(t->a, st, &c) || t->b->ev(t->b, st, &k) ||
+        cbag__subscr(st, t, &c, &k, &cur) || n->b->ev(n->b, st, &v) ||
+        cbag__binop(st, n, n->op, &cur, &v, &r))
+        return -1;
+    return setitem(t, st, &c, &k, &r) ? -1 : FLOW_NEXT;
+}
+
+static int ex_if(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    cbag__lv c;
+    if (n->a->ev(n->a, st, &c)) return -1;
+    if (cbag__truthy(&c)) return n->b->ev(n->b, st, out);
+    return n->c ? n->c->ev(n->c, st, out) : FLOW_NEXT;
+}
+
+static int ex_for(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    cbag__lv src;
+    if (n->b->ev(n->b, st, &src)) return -1;
+    cbag__iter it;
+    if (cbag__iter_init(st, n->b, &src, &it)) return -1;
+    for (;;) {
+        cbag__lv e;
+        int r = cbag__iter_next(st, &it, &e);
+        if (r < 0) return -1;
+        if (r == 0) return FLOW_NEXT;
+        if (assign(n->a, st, &e)) return -1;
+        int rc = n->c->ev(n->c, st, out);
+        if (rc < 0 || rc == FLOW_RETURN) return rc;
+        if (rc == FLOW_BREAK) return FLOW_NEXT;
+    }
+}
+
+static int ex_while(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    for (;;) {
+        cbag__lv c;
+        if (n->a->ev(n->a, st, &c)) return -1;
+        if (!cbag__truthy(&c)) return FLOW_NEXT;
+        int rc = n->b->ev(n->b, st, out);
+        if (rc < 0 || rc == FLOW_RETURN) return rc;
+        if (rc == FLOW_BREAK) return FLOW_NEXT;
+    }
+}
+
+static int ex_return(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    (void)out;
+    if (!n->a) {
+        st->ret = cbag__val(cbag_none());
+        return FLOW_RETURN;
+    }
+    return n->a->ev(n->a, st, &st->ret) ? -1 : FLOW_RETURN;
+}
+
+static int ex_flow(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    (void)st, (void)out;
+    return n->kind == S_BREAK      ? FLOW_BREAK
+           : n->kind == S_CONTINUE ? FLOW_CONTINUE
+                                   : FLOW_NEXT;
+}
+
+static int ex_block(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    for (size_t i = 0; i < n->n; i++) {
+        int rc = n->kids[i]->ev(n->kids[i], st, out);
+        if (rc != FLOW_NEXT) return rc;
+    }
+    return FLOW_NEXT;
+}
+
+static int ex_def(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    (void)out;
+    cbag__lv f;
+    ev_func(n->a, st, &f);
+    return store(n->b, st, &f) ? -1 : FLOW_NEXT;
+}
+
+static int ex_import(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    (void)out;
+    cbag__lv v;
+    const cbag__module *m = cbag__module_lookup(n->s);
+    if (m) {
+        v.k = LV_MOD;
+        v.a = m;
+        v.b = NULL;
+    } else {
+        /* from MODULE import NAME */
+        const char *dot = strrchr(n->s, '.');
+        char mod[256];
+        if (!dot || (size_t)(dot - n->s) >= sizeof mod)
+            return cbag__err(st, n, E_IMPORT,
+                             "No module named '%s' (cbag knows dask.bag, "
+                             "json, operator, math, os)",
+                             n->s);
+        memcpy(mod, n->s, (size_t)(dot - n->s));
+        mod[dot - n->s] = '\0';
+        m = cbag__module_lookup(mod);
+        if (!m)
+            return cbag__err(st, n, E_IMPORT,
+                             "No module named '%s' (cbag knows dask.bag, "
+                             "json, operator, math, os)",
+                             mod);
+        if (cbag__mod_getattr(st, n, m, dot + 1, &v)) {
+            st->err = 0;
+            return cbag__err(st, n, E_IMPORT,
+                             "cannot import name '%s' from '%s'", dot + 1, mod);
+        }
+    }
+    return store(n->b, st, &v) ? -1 : FLOW_NEXT;
+}
+
+static int ex_del(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    (void)out;
+    return cbag__err(st, n, E_NOTIMPL, "del is not supported");
+}
+
+void cbag__bind(cbag__node *n) {
+    static const cbag__evfn fns[] = {
+        [N_CONST] = ev_const,   [N_NAME] = ev_name,     [N_ATTR] = ev_attr,
+        [N_CALL] = ev_call,     [N_METHOD] = ev_method, [N_SUBSCR] = ev_subscr,
+        [N_SLICE] = ev_slice,   [N_BINOP] = ev_binop,   [N_UNARY] = ev_unary,
+        [N_NOT] = ev_not,       [N_AND] = ev_and,       [N_OR] = ev_or,
+        [N_CMP] = ev_cmp,       [N_IFEXP] = ev_ifexp,   [N_FUNC] = ev_func,
+        [N_LIST] = ev_seq,      [N_TUPLE] = ev_seq,     [N_DICT] = ev_dict,
+        [N_COMP] = ev_comp,     [N_STAR] = ev_star,     [N_CFOR] = ev_star,
+        [N_CIF] = ev_star,      [S_EXPR] = ex_expr,     [S_ASSIGN] = ex_assign,
+        [S_AUG] = ex_aug,       [S_IF] = ex_if,         [S_FOR] = ex_for,
+        [S_WHILE] = ex_while,   [S_RETURN] = ex_return, [S_BREAK] = ex_flow,
+        [S_CONTINUE] = ex_flow, [S_PASS] = ex_flow,     [S_BLOCK] = ex_block,
+        [S_DEF] = ex_def,       [S_IMPORT] = ex_import, [S_DEL] = ex_del,
+    };
+    if (n->kind > 0 && (size_t)n->kind < sizeof fns / sizeof fns[0])
+        n->ev = fns[n->kind];
+}
+
+static int run_list(cbag__st *st, const cbag__node *block, cbag__lv *last) {
+    for (size_t i = 0; i < block->n; i++) {
+        const cbag__node *s = block->kids[i];
+        bool is_last = i + 1 == block->n;
+        if (is_last && s->kind == S_EXPR)
+            return s->a->ev(s->a, st, last) ? -1 : 0;
+        if (is_last && s->kind == S_BLOCK) /* a; b; c on the last line */
+            return run_list(st, s, last);
+        int rc = s->ev(s, st, NULL);
+        if (rc < 0) return -1;
+        if (rc != FLOW_NEXT)
+            return cbag__err(st, s, E_TYPE,
+                             "'return', 'break' or 'continue' outside a "
+                             "function or loop");
+    }
+    return 0;
+}
+
+int cbag__run(cbag__st *st, const cbag__node *block, cbag__lv *last) {
+    last->k = LV_UNSET;
+    return run_list(st, block, last);
+}

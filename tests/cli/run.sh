@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# Shell tests of the cbag command on small generated data. Builds nothing:
+# run `make` first (or set CBAG=build/asan/cbag after `make MODE=asan`).
+# Prints "N passed, N failed" as its last line; exits 1 on any failure.
+root=$(cd "$(dirname "$0")/../.." && pwd)
+CBAG=${CBAG:-$root/build/release/cbag}
+case $CBAG in /*) ;; *) CBAG=$root/$CBAG ;; esac
+[ -x "$CBAG" ] || { echo "no $CBAG: run make first"; echo "0 passed, 1 failed"; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+pass=0; fail=0
+
+ok() { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); printf 'FAIL: %s\n' "$1"; [ -n "$2" ] && printf '%s\n' "$2" | head -20; }
+
+# check NAME WANT_RC WANT_STDOUT CBAG-ARGS...
+check() {
+  local name=$1 rc=$2 want=$3; shift 3
+  local out; out=$("$CBAG" "$@" 2>"$tmp/err"); local got=$?
+  if [ "$got" -eq "$rc" ] && [ "$out" = "$want" ]; then ok
+  else bad "$name" "rc $got (want $rc); stdout: $out
+want: $want
+stderr: $(cat "$tmp/err")"; fi
+}
+# check_err NAME WANT_RC STDERR-PATTERN CBAG-ARGS...
+check_err() {
+  local name=$1 rc=$2 pat=$3; shift 3
+  "$CBAG" "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
+  if [ "$got" -eq "$rc" ] && grep -q -e "$pat" "$tmp/err"; then ok
+  else bad "$name" "rc $got (want $rc); stderr: $(cat "$tmp/err")"; fi
+}
+
+# ---------------------------------------------------------------------------
+# The tutorial's in-memory cells
+check take 0 "(1, 2, 3)" 'db.from_sequence([1,2,3,4,5,6,7,8,9,10], npartitions=2).take(3)'
+check range-sum 0 90 'db.range(10, npartitions=2).map(lambda x: x * 2).sum()'
+check filter-map 0 "[4, 16, 36, 64, 100]" 'def is_even(n):
+    return n % 2 == 0
+
+b = db.from_sequence([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+c = b.filter(is_even).map(lambda x: x ** 2)
+c'
+check groupby-len 0 "[(7, ['Charlie']), (3, ['Bob', 'Dan']), (5, ['Alice', 'Edith', 'Frank'])]" \
+  "b = db.from_sequence(['Alice', 'Bob', 'Charlie', 'Dan', 'Edith', 'Frank']); b.groupby(len).compute()"
+check groupby-lambda 0 "[(0, [0, 2, 4, 6, 8]), (1, [1, 3, 5, 7, 9])]" \
+  'b = db.from_sequence(list(range(10))); b.groupby(lambda x: x % 2).compute()'
+check starmap 0 "[(0, 8), (1, 9)]" \
+  'b = db.from_sequence(list(range(10))); b.groupby(lambda x: x % 2).starmap(lambda k, v: (k, max(v))).compute()'
+check foldby-max 0 "[(0, 8), (1, 9)]" \
+  'b = db.from_sequence(list(range(10)))
+is_even = lambda x: x % 2
+b.foldby(is_even, binop=max, combine=max).compute()'
+check semicolons 0 "6" 'x = 1; y = 2; x + y * 2 + 1'
+check item-print 0 "4.5" 'db.range(10, npartitions=3).mean()'
+check none-not-printed 0 "hi" 'print("hi")'
+check scheduler-sync 0 "45" --scheduler sync -j 1 'db.range(10, npartitions=4).sum()'
+check mem-limit 0 "45" --memory-limit 2GB --temp-dir "$tmp" --no-progress 'db.range(10, npartitions=4).sum()'
+
+# ---------------------------------------------------------------------------
+# Output formats
+check json 0 '[{"a": 1, "b": [1, 2]}, {"a": null}]' --output json \
+  "db.from_sequence([{'a': 1, 'b': (1, 2)}, {'a': None}]).compute()"
+check jsonl 0 '{"a": 1}
+{"a": 2}' --output jsonl "db.from_sequence([{'a': 1}, {'a': 2}], npartitions=2)"
+check jsonl-scalar 0 '3.5' -o jsonl '7 / 2'
+
+# ---------------------------------------------------------------------------
+# Account data: the tutorial's queries on generated files
+"$CBAG" prep accounts --dir "$tmp/data" --files 3 --accounts 100 --transactions 2000 >/dev/null \
+  && ok || bad "prep accounts"
+cat > prog.py <<'EOF'
+import json
+js = db.read_text('data/accounts.*.json.gz').map(json.loads)
+def count_transactions(d):
+    return {'name': d['name'], 'count': len(d['transactions'])}
+
+(js.filter(lambda record: record['name'] == 'Alice')
+   .map(count_transactions)
+   .pluck('count')
+   .take(1))
+EOF
+check file-program 0 "(2,)" -f prog.py
+check alice-mean 0 "116.5" "js = db.read_text('data/accounts.*.json.gz').map(json.loads)
+js.filter(lambda record: record['name'] == 'Alice').pluck('transactions').flatten().pluck('amount').mean()"
+# the same mean through the C API (examples/tutorial) on the same files
+tut=$(dirname "$CBAG")/examples/tutorial
+if [ -x "$tut" ]; then
+  capi=$("$tut" --data "$tmp/data" 2>/dev/null | sed -n '/^In \[53\]/,/^Wall/p' | grep -E '^-?[0-9.]+$')
+  mine=$("$CBAG" "js = db.read_text('data/accounts.*.json.gz').map(json.loads)
+js.filter(lambda record: record['name'] == 'Alice').pluck('transactions').flatten().pluck('amount').mean()")
+  [ -n "$capi" ] && [ "$capi" = "$mine" ] && ok || bad "alice mean = C API" "cbag $mine, C API $capi"
+fi
+cat > foldby.py <<'EOF'
+from operator import add
+js = db.read_text('data/accounts.*.json.gz').map(json.loads)
+def incr(tot, _):
+    return tot+1
+
+result = js.foldby(key='name', binop=incr, initial=0, combine=add, combine_initial=0).compute()
+a = sorted(result)
+result = js.groupby(lambda item: item['name']).starmap(lambda k, v: (k, len(v))).compute()
+b = sorted(result)
+def binop(tot, val):
+    amt = 0
+    for t in val["transactions"]:
+        amt += t["amount"]
+    return tot + amt
+
+c = js.foldby("name", binop=binop, initial=0, combine=add, combine_initial=0).compute()
+d = js.map(lambda r: (r['name'], sum(t["amount"] for t in r["transactions"]))).foldby(lambda t: t[0], lambda acc, t: acc + t[1], initial=0, combine=add, combine_initial=0).compute()
+print(a == b, sorted(c) == sorted(d), len(a))
+EOF
+check foldby-groupby-agree 0 "True True 26" -f foldby.py
+
+# Against Python's dask, where it is installed (Debian's python3-dask)
+if /usr/bin/python3 -c 'import dask.bag' 2>/dev/null; then
+  py=$(cd "$tmp" && /usr/bin/python3 - <<'EOF' 2>/dev/null
+import json, dask, dask.bag as db
+dask.config.set(scheduler='sync')
+js = db.read_text('data/accounts.*.json.gz').map(json.loads)
+def binop(tot, val):
+    amt = 0
+    for t in val["transactions"]:
+        amt += t["amount"]
+    return tot + amt
+from operator import add
+print(js.foldby("name", binop=binop, initial=0, combine=add, combine_initial=0).compute())
+print(js.filter(lambda r: r['name'] == 'Bob').map(lambda d: {'name': d['name'], 'count': len(d['transactions'])}).pluck('count').mean().compute())
+EOF
+)
+  mine=$("$CBAG" 'from operator import add
+js = db.read_text("data/accounts.*.json.gz").map(json.loads)
+def binop(tot, val):
+    amt = 0
+    for t in val["transactions"]:
+        amt += t["amount"]
+    return tot + amt
+print(js.foldby("name", binop=binop, initial=0, combine=add, combine_initial=0).compute())
+print(js.filter(lambda r: r["name"] == "Bob").map(lambda d: {"name": d["name"], "count": len(d["transactions"])}).pluck("count").mean().compute())' 2>&1)
+  [ -n "$py" ] && [ "$py" = "$mine" ] && ok || bad "same as dask" "dask: $py
+cbag: $mine"
+fi
+
+# --errors skip on malformed lines
+printf '{"a": 1}\nnot json\n{"a": 2}\n' > bad.jsonl
+check_err skip 0 "1 malformed record skipped" --errors skip "db.read_text('bad.jsonl').map(json.loads).pluck('a').sum()"
+check skip-value 0 "3" --errors skip "db.read_text('bad.jsonl').map(json.loads).pluck('a').sum()"
+check_err raise 1 "bad.jsonl line 2" "db.read_text('bad.jsonl').map(json.loads).pluck('a').sum()"
+
+# --visualize
+check visualize 0 "4.0" --visualize g.dot "db.from_sequence([1, 2], npartitions=2).map(lambda x: x + 0.5).sum()"
+grep -q digraph g.dot 2>/dev/null && ok || bad "visualize writes DOT"
+
+# ---------------------------------------------------------------------------
+# Errors and exit codes
+check_err syntax 2 "SyntaxError" 'db.range(3, npartitions=1).map(lambda x: x +)'
+check_err caret 2 '^ *\^$' 'x = (1 +* 2)'
+check_err syntax-source-line 2 'x = (1 +\* 2)' 'x = (1 +* 2)'
+check_err name-error 1 "NameError: name 'nope' is not defined" 'nope + 1'
+check_err key-error-in-map 1 "KeyError: 'nme'" "db.read_text('data/accounts.*.json.gz').map(json.loads).map(lambda r: r['nme']).take(1)"
+check_err key-error-file-line 1 "accounts.00.json.gz line 1" "db.read_text('data/accounts.*.json.gz').map(json.loads).map(lambda r: r['nme']).take(1)"
+check_err key-error-caret 1 "map(lambda r: r\['nme'\])" "db.read_text('data/accounts.*.json.gz').map(json.loads).map(lambda r: r['nme']).take(1)"
+check_err zero-div 1 "ZeroDivisionError" 'db.range(3, npartitions=1).map(lambda x: 1 / x).compute()'
+check_err missing-file 1 "nothing.json" "db.read_text('nothing.json').count()"
+check_err bad-option 2 "unknown option" --bogus 1
+check_err bad-scheduler 2 "scheduler" --scheduler fast 1
+check_err bad-memory 2 "memory-limit" --memory-limit lots 1
+check_err two-programs 2 "one program" 1 2
+check_err no-file 2 "cannot open" -f /nonexistent/prog.py
+
+# --help, --version, stdin
+out=$("$CBAG" --help); rc=$?
+[ $rc -eq 0 ] && printf '%s' "$out" | grep -q -- "--output" && printf '%s' "$out" | grep -q -- "--memory-limit" \
+  && printf '%s' "$out" | grep -q "tutorial" && ok || bad "--help"
+out=$("$CBAG" --version); [[ $out == cbag\ [0-9]* ]] && ok || bad "--version" "$out"
+out=$(printf 'x = 2\nx * 21\n' | "$CBAG"); [ "$out" = 42 ] && ok || bad "program on stdin" "$out"
+
+# tutorial subcommand on the small data set
+"$CBAG" tutorial --data "$tmp/data" >tut.out 2>tut.err; rc=$?
+[ $rc -eq 0 ] && grep -q '^\[4, 16, 36, 64, 100\]$' tut.out && grep -q "^In \[95\]:" tut.out \
+  && grep -q "Wall time" tut.out && ok || bad "tutorial" "$(tail -5 tut.out; cat tut.err)"
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]

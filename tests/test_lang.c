@@ -1,0 +1,343 @@
+/* test_lang.c: the cbag language: lexer, parser and evaluator on
+ * expressions and statements, Python's semantics, errors with positions,
+ * and language functions run as bag callbacks on worker threads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cbag.h"
+#include "lang/lang.h"
+
+/* Runs src on a fresh context with 4 workers; returns what the command
+ * would print (the last value's repr, without the newline) or, on failure,
+ * the error text. *rc gets RUN_OK, RUN_ERROR or RUN_SYNTAX. malloc'd. */
+static char *run(const char *src, int *rc) {
+    cbag_options o = {0};
+    o.workers = 4;
+    cbag_ctx *cx = cbag_open(&o);
+    assert_non_null(cx);
+    cbag__prog *p = cbag__prog_new(cx, NULL);
+    assert_non_null(p);
+    char *out = NULL, *err = NULL;
+    size_t on = 0, en = 0;
+    FILE *f = open_memstream(&out, &on);
+    FILE *e = open_memstream(&err, &en);
+    assert_non_null(f);
+    assert_non_null(e);
+    cbag__src s = {"<test>", src};
+    cbag__lv last;
+    int r = cbag__prog_run(p, &s, &last, e);
+    if (r == RUN_INCOMPLETE) r = RUN_SYNTAX;
+    if (r == RUN_OK) r = cbag__prog_show(p, &last, CBAG_FMT_REPR, f, e, 0);
+    fclose(f);
+    fclose(e);
+    cbag__prog_free(p);
+    cbag_close(cx);
+    *rc = r;
+    char *res = r == RUN_OK ? out : err;
+    free(r == RUN_OK ? err : out);
+    size_t n = strlen(res);
+    if (n && res[n - 1] == '\n') res[n - 1] = '\0';
+    return res;
+}
+
+static void expect(const char *src, const char *want) {
+    int rc;
+    char *got = run(src, &rc);
+    if (rc != RUN_OK || strcmp(got, want) != 0)
+        fail_msg("program:\n%s\nwanted: %s\ngot (rc %d): %s", src, want, rc,
+                 got);
+    free(got);
+}
+
+/* The run fails with rc and the error text contains every `part`. */
+static void expect_error(const char *src, int want_rc, const char *part1,
+                         const char *part2) {
+    int rc;
+    char *got = run(src, &rc);
+    if (rc != want_rc || !strstr(got, part1) || (part2 && !strstr(got, part2)))
+        fail_msg("program:\n%s\nwanted rc %d with '%s' and '%s'\ngot rc %d: "
+                 "%s",
+                 src, want_rc, part1, part2 ? part2 : "", rc, got);
+    free(got);
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void test_lexer(void **state) {
+    (void)state;
+    cbag__pool pool = {0};
+    cbag__lex lx;
+    const char *src = "x = 1.5 # c\nif x:\n    y = 'a\\n' + \"\"\"b\n\"\"\"\n";
+    assert_int_equal(cbag__tokenize(&pool, src, &lx), 0);
+    int want[] = {T_NAME, T_OP,      T_FLOAT,   T_NEWLINE, T_NAME, T_NAME,
+                  T_OP,   T_NEWLINE, T_INDENT,  T_NAME,    T_OP,   T_STR,
+                  T_OP,   T_STR,     T_NEWLINE, T_DEDENT,  T_EOF};
+    assert_int_equal(lx.n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < lx.n; i++)
+        assert_int_equal(lx.tok[i].t, want[i]);
+    assert_int_equal(lx.tok[11].len, 2);
+    assert_memory_equal(lx.tok[11].s, "a\n", 2);
+    assert_string_equal(lx.tok[13].s, "b\n");
+    assert_int_equal(lx.tok[9].line, 3);
+    assert_int_equal(lx.tok[9].col, 5);
+    free(lx.tok);
+    /* an open bracket is incomplete, not an error, for the prompt */
+    assert_int_equal(cbag__tokenize(&pool, "f(1,\n", &lx), -1);
+    assert_true(lx.incomplete);
+    free(lx.tok);
+    cbag__pfree(&pool);
+}
+
+static void test_arithmetic(void **state) {
+    (void)state;
+    expect("1 + 2 * 3", "7");
+    expect("7 / 2", "3.5");
+    expect("6 / 3", "2.0");
+    expect("7 // 2", "3");
+    expect("-7 // 2", "-4");
+    expect("-7 % 3", "2");
+    expect("7 % -3", "-2");
+    expect("7.5 // 2", "3.0");
+    expect("-7.5 % 2", "0.5");
+    expect("2 ** 10", "1024");
+    expect("2 ** -1", "0.5");
+    expect("-2 ** 2", "-4");
+    expect("0.1 + 0.2", "0.30000000000000004");
+    expect("'ab' * 3", "'ababab'");
+    expect("[1] + [2, 3]", "[1, 2, 3]");
+    expect("(1,) + (2,)", "(1, 2)");
+    expect("True + True", "2");
+    expect("x = 5; x += 2; x *= 3; x", "21");
+    expect("9223372036854775807", "9223372036854775807");
+    expect_error("9223372036854775807 + 1", RUN_ERROR, "OverflowError", NULL);
+    expect_error("1 / 0", RUN_ERROR, "ZeroDivisionError: division by zero",
+                 NULL);
+    expect_error("1 % 0", RUN_ERROR, "ZeroDivisionError", NULL);
+    expect_error("'a' + 1", RUN_ERROR, "TypeError", NULL);
+}
+
+static void test_comparisons(void **state) {
+    (void)state;
+    expect("1 < 2 < 3", "True");
+    expect("1 < 3 < 2", "False");
+    expect("1 == 1.0", "True");
+    expect("'a' in 'cat', 3 not in [1, 2], 'k' in {'k': 1}",
+           "(True, True, True)");
+    expect("x = None; x is None, x is not None", "(True, False)");
+    expect("[1, 2] < [1, 3]", "True");
+    expect("0 or 'x'", "'x'");
+    expect("1 and 0", "0");
+    expect("not []", "True");
+    expect("1 if 0 else 2", "2");
+    expect("float('nan') < 1", "False");
+    expect_error("'a' < 1", RUN_ERROR,
+                 "TypeError: '<' not supported between instances of 'str' "
+                 "and 'int'",
+                 NULL);
+}
+
+static void test_containers(void **state) {
+    (void)state;
+    expect("[x * x for x in range(5) if x % 2]", "[1, 9]");
+    expect("{k: v * 2 for k, v in [('a', 1), ('b', 2)]}", "{'a': 2, 'b': 4}");
+    expect("sum(x for x in range(5))", "10");
+    expect("[(a, b) for a in range(2) for b in 'xy']",
+           "[(0, 'x'), (0, 'y'), (1, 'x'), (1, 'y')]");
+    expect("x = 10; [x for x in range(3)], x", "([0, 1, 2], 10)");
+    expect("d = {'a': 1, 'b': [1, 2]}; d['b'][-1], d.get('c', 0), d.get('z')",
+           "(2, 0, None)");
+    expect("list({'a': 1, 'b': 2}.items())", "[('a', 1), ('b', 2)]");
+    expect("[1, 2, 3, 4][1:3], 'hello'[::-1], (1, 2, 3)[-2:]",
+           "([2, 3], 'olleh', (2, 3))");
+    expect("l = []; l.append(1); l.extend([2, 3]); l", "[1, 2, 3]");
+    expect("d = {}; d['x'] = 1; d['x'] += 1; d", "{'x': 2}");
+    expect("a, (b, c) = 1, (2, 3); a + b + c", "6");
+    expect_error("{'a': 1}['b']", RUN_ERROR, "KeyError: 'b'", "column 9");
+    expect_error("[1][5]", RUN_ERROR, "IndexError", NULL);
+}
+
+static void test_functions(void **state) {
+    (void)state;
+    expect("(lambda a, b=2: a + b)(1)", "3");
+    expect("(lambda a, b=2: a + b)(1, b=5)", "6");
+    expect("def mk(n):\n    return lambda x: x + n\nf = mk(10)\nf(5)", "15");
+    expect("def f(xs):\n"
+           "    t = 0\n"
+           "    for x in xs:\n"
+           "        if x > 2:\n"
+           "            t += x\n"
+           "        elif x == 1:\n"
+           "            continue\n"
+           "        else:\n"
+           "            t -= 1\n"
+           "    return t\n"
+           "f([1, 2, 3, 4])",
+           "6");
+    expect("def fact(n):\n    return 1 if n < 2 else n * fact(n - 1)\n"
+           "fact(20)",
+           "2432902008176640000");
+    expect("def w(n):\n    i = 0\n    while True:\n        i += 1\n"
+           "        if i >= n:\n            break\n    return i\nw(7)",
+           "7");
+    expect("def doc():\n    \"\"\"a docstring\"\"\"\n    pass\ndoc()", "");
+    expect("from operator import add\nadd(2, 3)", "5");
+    expect("import math; math.sqrt(16.0), math.floor(2.5)", "(4.0, 2)");
+    expect("json.loads('{\"a\": [1, 2.5, null]}')", "{'a': [1, 2.5, None]}");
+    expect("json.dumps({'a': (1, 'x')})", "'{\"a\": [1, \"x\"]}'");
+    expect_error("def f(x):\n    return x\nf()", RUN_ERROR,
+                 "missing required argument: 'x'", NULL);
+    expect_error("def r(n):\n    return r(n + 1)\nr(0)", RUN_ERROR,
+                 "RecursionError", NULL);
+}
+
+static void test_builtins(void **state) {
+    (void)state;
+    expect("sorted([3, 1, 2], reverse=True)", "[3, 2, 1]");
+    expect("sorted([('b', 2), ('a', 9)], key=lambda t: t[1])",
+           "[('b', 2), ('a', 9)]");
+    expect("max([1, 5, 3]), min(4, 2, 8), max([], default=0)", "(5, 2, 0)");
+    expect("max(['aa', 'b'], key=len)", "'aa'");
+    expect("round(2.5), round(3.5), round(3.14159, 2)", "(2, 4, 3.14)");
+    expect("int('42') + 1, int(-3.9), float('1.5'), str(1.0), bool('')",
+           "(43, -3, 1.5, '1.0', False)");
+    expect("len('h\\u00e9llo'), len([1, 2]), len({'a': 1})", "(5, 2, 1)");
+    expect("list(zip([1, 2], 'ab')), list(enumerate('ab', 1))",
+           "([(1, 'a'), (2, 'b')], [(1, 'a'), (2, 'b')])");
+    expect("isinstance(True, int), isinstance(1.0, (int, float)), "
+           "isinstance('x', dict)",
+           "(True, True, False)");
+    expect("any([0, '', 3]), all([1, []]), abs(-3)", "(True, False, 3)");
+    expect("dict(a=1, b=2), tuple([1, 2])", "({'a': 1, 'b': 2}, (1, 2))");
+    expect("'a,b,,c'.split(','), ' x y '.split(), ' x '.strip()",
+           "(['a', 'b', '', 'c'], ['x', 'y'], 'x')");
+    expect("'{} {:.2f} {name!r} {:>4}'.format('a', 3.14159, 7, name='n')",
+           "\"a 3.14 'n'    7\"");
+    expect("'{:,}'.format(1234567), '%s=%05.1f' % ('x', 2.25)",
+           "('1,234,567', 'x=002.2')");
+    expect("'-'.join(['a', 'b']), 'Hi'.upper(), 'Hi'.lower(), "
+           "'abc'.startswith(('x', 'ab')), 'aXbX'.replace('X', '')",
+           "('a-b', 'HI', 'hi', True, 'ab')");
+}
+
+static void test_syntax_errors(void **state) {
+    (void)state;
+    expect_error("1 +", RUN_SYNTAX, "SyntaxError", "^");
+    expect_error("x = (1, 2", RUN_SYNTAX, "SyntaxError", NULL);
+    expect_error("def f(x):\nreturn x", RUN_SYNTAX, "indented block", NULL);
+    expect_error("a = 1\n  b = 2", RUN_SYNTAX, "unexpected indent", NULL);
+    expect_error("x = f'{1}'", RUN_SYNTAX, "f-strings", NULL);
+    expect_error("foo + 1", RUN_ERROR, "NameError: name 'foo' is not defined",
+                 "line 1, column 1");
+    expect_error("x = 1\ny = x.nope()", RUN_ERROR, "AttributeError",
+                 "line 2, column 7");
+    expect_error("import numpy", RUN_ERROR, "No module named 'numpy'", NULL);
+}
+
+static void test_bags(void **state) {
+    (void)state;
+    expect("db.range(10, npartitions=2).map(lambda x: x * 2).sum()", "90");
+    expect("db.from_sequence([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "
+           "npartitions=2).take(3)",
+           "(1, 2, 3)");
+    expect("def is_even(n):\n    return n % 2 == 0\n"
+           "b = db.from_sequence([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])\n"
+           "b.filter(is_even).map(lambda x: x ** 2).compute()",
+           "[4, 16, 36, 64, 100]");
+    expect("b = db.from_sequence(['Alice', 'Bob', 'Charlie', 'Dan', 'Edith', "
+           "'Frank'])\nb.groupby(len).compute()",
+           "[(7, ['Charlie']), (3, ['Bob', 'Dan']), (5, ['Alice', 'Edith', "
+           "'Frank'])]");
+    expect("b = db.from_sequence(list(range(10)))\n"
+           "is_even = lambda x: x % 2\n"
+           "b.foldby(is_even, binop=max, combine=max).compute()",
+           "[(0, 8), (1, 9)]");
+    expect("from operator import add\n"
+           "b = db.from_sequence([{'k': 'a', 'v': [1, 2]}, {'k': 'b', 'v': "
+           "[3]}, {'k': 'a', 'v': [4]}], npartitions=2)\n"
+           "def binop(tot, val):\n"
+           "    amt = 0\n"
+           "    for t in val['v']:\n"
+           "        amt += t\n"
+           "    return tot + amt\n"
+           "sorted(b.foldby('k', binop=binop, initial=0, combine=add, "
+           "combine_initial=0).compute())",
+           "[('a', 7), ('b', 3)]");
+    expect(
+        "b = db.from_sequence(range(6), npartitions=3)\n"
+        "b.fold(lambda a, x: a + x, initial=0).compute(), b.count().compute(),"
+        " b.npartitions",
+        "(15, 6, 3)");
+    expect("db.from_sequence([[1, 2], [3]]).flatten().map(str).compute()",
+           "['1', '2', '3']");
+    expect("db.from_sequence([(1, 2), (3, 4)]).starmap(lambda a, b: a * b)"
+           ".compute()",
+           "[2, 12]");
+    expect("db.concat([db.range(2, npartitions=1), db.range(2, npartitions=1)])"
+           ".compute()",
+           "[0, 1, 0, 1]");
+    expect("db.from_sequence([1.0, 2.0, 3.0, 4.0]).var(ddof=1).compute()",
+           "1.6666666666666667");
+    /* a function building a closure handed to the bag: the frame is copied */
+    expect("def add_n(b, n):\n    return b.map(lambda x: x + n)\n"
+           "add_n(db.range(3, npartitions=1), 10).compute()",
+           "[10, 11, 12]");
+}
+
+static void test_callback_errors(void **state) {
+    (void)state;
+    expect_error("db.from_sequence([{'a': 1}]).map(lambda r: r['b'])"
+                 ".compute()",
+                 RUN_ERROR, "KeyError: 'b'", "[program line 1, col 45]");
+    expect_error("db.range(4, npartitions=2).map(lambda x: 1 // (x - 3))"
+                 ".compute()",
+                 RUN_ERROR, "ZeroDivisionError", "partition 1");
+    expect_error("db.range(3, npartitions=1).map(lambda x: db.range(1, "
+                 "npartitions=1)).compute()",
+                 RUN_ERROR, "not supported", NULL);
+    expect_error("db.range(3, npartitions=1).map(lambda x: len).compute()",
+                 RUN_ERROR, "only data values", NULL);
+}
+
+/* Many records through lambdas on 4 threads give the sequential answer. */
+static void test_threads(void **state) {
+    (void)state;
+    int64_t want = 0;
+    for (int64_t x = 0; x < 20000; x++)
+        if ((x * 2) % 3 == 0) want += x * 2;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%lld", (long long)want);
+    expect("db.range(20000, npartitions=16).map(lambda x: x * 2)"
+           ".filter(lambda x: x % 3 == 0).sum()",
+           buf);
+    expect(
+        "def f(r):\n    return {'k': r % 7, 'sq': [i for i in range(r % 5)]}\n"
+        "b = db.range(5000, npartitions=8).map(f)\n"
+        "sorted(b.foldby(lambda r: r['k'], lambda acc, r: acc + len(r['sq']),"
+        " initial=0, combine=lambda a, b: a + b, combine_initial=0)"
+        ".compute())",
+        "[(0, 1430), (1, 1430), (2, 1430), (3, 1429), (4, 1428), (5, 1427), "
+        "(6, 1426)]");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lexer),
+        cmocka_unit_test(test_arithmetic),
+        cmocka_unit_test(test_comparisons),
+        cmocka_unit_test(test_containers),
+        cmocka_unit_test(test_functions),
+        cmocka_unit_test(test_builtins),
+        cmocka_unit_test(test_syntax_errors),
+        cmocka_unit_test(test_bags),
+        cmocka_unit_test(test_callback_errors),
+        cmocka_unit_test(test_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
