@@ -51,7 +51,10 @@ static const char usage_text[] =
     "  --visualize FILE.dot    write the task graph of the last bag or item "
     "computed\n"
     "  --progress, --no-progress\n"
-    "                          accepted; cbag shows no progress bar yet\n"
+    "                          a progress bar on stderr (partitions done,\n"
+    "                          bytes read, rate, elapsed) for work that takes\n"
+    "                          over a second; default: on when stderr is a\n"
+    "                          terminal\n"
     "  -h, --help              this help\n"
     "  --version               the version\n"
     "\n"
@@ -304,14 +307,49 @@ static int prep(int argc, char **argv) {
     return 0;
 }
 
+static int bar_shown; /* a bar is on the terminal line */
+
 static void on_warning(const char *msg, void *ud) {
     (void)ud;
+    if (bar_shown) fputs("\r\033[K", stderr);
+    bar_shown = 0;
     fprintf(stderr, "cbag: warning: %s\n", msg);
+}
+
+/* The progress bar: shown once a stage has run for a second, redrawn in
+ * place, erased when the stage ends. */
+static void on_progress(const cbag_progress *p, void *ud) {
+    (void)ud;
+    if (p->done) {
+        if (bar_shown) fputs("\r\033[K", stderr);
+        bar_shown = 0;
+        return;
+    }
+    if (p->elapsed < 1.0) return;
+    double frac = p->parts_total ? (double)p->parts_done / p->parts_total : 0;
+    if (p->bytes_total) frac = (double)p->bytes_read / (double)p->bytes_total;
+    if (frac > 1) frac = 1;
+    char bar[21];
+    int full = (int)(frac * 20);
+    for (int i = 0; i < 20; i++) bar[i] = i < full ? '=' : i == full ? '>' : ' ';
+    bar[20] = '\0';
+    double mb = (double)p->bytes_read / 1e6;
+    fprintf(stderr, "\r\033[K%.20s [%s] %zu/%zu partitions", p->stage, bar,
+            p->parts_done, p->parts_total);
+    if (p->bytes_read)
+        fprintf(stderr, ", %.1f MB read, %.1f MB/s", mb, mb / p->elapsed);
+    fprintf(stderr, ", %.1fs", p->elapsed);
+    fflush(stderr);
+    bar_shown = 1;
 }
 
 cbag_ctx *cli_open(const cli_opts *o) {
     cbag_options copt = o->copt;
     copt.on_warning = on_warning;
+    if (o->progress == 1 || (o->progress < 0 && isatty(2))) {
+        copt.on_progress = on_progress;
+        copt.progress_interval_ms = 200;
+    }
     cbag_ctx *cx = cbag_open(&copt);
     if (!cx) {
         fprintf(stderr, "cbag: out of memory\n");
@@ -330,6 +368,7 @@ int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "tutorial") == 0)
         return cli_tutorial(argc, argv);
     cli_opts o = {0};
+    o.progress = -1;
     o.fmt = CBAG_FMT_REPR;
     const char *file = NULL, *expr = NULL;
     for (int i = 1; i < argc; i++) {

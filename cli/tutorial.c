@@ -285,6 +285,7 @@ static int prep_cell(const char *data) {
 
 int cli_tutorial(int argc, char **argv) {
     cli_opts o = {0};
+    o.progress = -1;
     const char *data = "data";
     for (int i = 2; i < argc; i++) {
         bool miss;

@@ -257,6 +257,12 @@ const cbag_val *cbag_failc(cbag_call *c, int code, const char *fmt, ...)
 const cbag_val *cbag_key(cbag_call *c, const cbag_val *d, const char *key);
 /* Whether the call has failed (a builder ran out of memory, cbag_fail). */
 bool cbag_failed(const cbag_call *c);
+/* The failure message of the call ("" if none); owned by the call, valid
+ * until the call is cleared or fails again. */
+const char *cbag_call_errmsg(const cbag_call *c);
+/* Forgets a failure, so the handle can be used again (for cbag_main(cx)
+ * after a failed build; the engine clears worker handles itself). */
+void cbag_call_clear(cbag_call *c);
 
 /* f(x): a new value (or x itself, or any value reachable from x); NULL on
  * failure after cbag_fail. */

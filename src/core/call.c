@@ -45,3 +45,11 @@ const cbag_val *cbag_failc(cbag_call *c, int code, const char *fmt, ...) {
 }
 
 bool cbag_failed(const cbag_call *c) { return c->code != CBAG_OK; }
+
+const char *cbag_call_errmsg(const cbag_call *c) {
+    return c && c->code != CBAG_OK ? c->msg : "";
+}
+
+void cbag_call_clear(cbag_call *c) {
+    if (c) cbag__call_clear(c);
+}
