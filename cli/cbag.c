@@ -7,6 +7,7 @@
  *
  * Exit status: 0 success, 1 evaluation failure, 2 usage or syntax error. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,6 +308,28 @@ static int prep(int argc, char **argv) {
     return 0;
 }
 
+/* SIGINT (Ctrl-C) stops the compute in flight: the engine winds down,
+ * removes temporary files, and the command exits with 130. A second one
+ * kills the process the usual way. */
+static cbag_ctx *sigint_cx;
+static volatile sig_atomic_t interrupted_by_signal;
+
+static void sigint_handler(int sig) {
+    (void)sig;
+    interrupted_by_signal = 1;
+    cbag_interrupt(sigint_cx);
+    signal(SIGINT, SIG_DFL);
+}
+
+static void on_sigint(cbag_ctx *cx) {
+    sigint_cx = cx;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = sigint_handler;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+}
+
 static int bar_shown; /* a bar is on the terminal line */
 
 static void on_warning(const char *msg, void *ud) {
@@ -453,6 +476,7 @@ int main(int argc, char **argv) {
         free(text);
         return 2;
     }
+    on_sigint(cx);
     cbag__progopt po = {o.errors_skip};
     cbag__prog *p = cbag__prog_new(cx, &po);
     if (!p) {
@@ -470,8 +494,10 @@ int main(int argc, char **argv) {
     }
     if (rc == RUN_OK && visualize(&o, p)) rc = RUN_ERROR;
     report_skipped(&o, p);
+    int interrupted = interrupted_by_signal;
     cbag__prog_free(p);
     cbag_close(cx);
     free(text);
+    if (interrupted) return 130; /* as a shell reports SIGINT */
     return rc == RUN_OK ? 0 : rc == RUN_ERROR ? 1 : 2;
 }

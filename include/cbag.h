@@ -148,6 +148,12 @@ int cbag_errcode(const cbag_ctx *cx);
 const char *cbag_errmsg(const cbag_ctx *cx);
 void cbag_clear_error(cbag_ctx *cx);
 
+/* Stops the compute in flight on cx within about a thousand elements per
+ * worker: it returns NULL (or an error code) with CBAG_INTERRUPTED, and so
+ * does every compute after it until cbag_clear_error(cx). Safe to call
+ * from a signal handler or another thread: it only sets flags. */
+void cbag_interrupt(cbag_ctx *cx);
+
 /* Number of worker threads the context runs. */
 int cbag_workers(const cbag_ctx *cx);
 

@@ -543,6 +543,32 @@ static void test_progress(void **state) {
     cbag_close(cx);
 }
 
+static cbag_ctx *to_interrupt;
+static int interrupting_map_calls;
+static const cbag_val *interrupting(cbag_call *c, const cbag_val *x, void *ud) {
+    (void)ud;
+    if (__atomic_add_fetch(&interrupting_map_calls, 1, __ATOMIC_SEQ_CST) == 5000)
+        cbag_interrupt(to_interrupt);
+    return cbag_new_int(c, cbag_int_value(x));
+}
+
+static void test_interrupt(void **state) {
+    (void)state;
+    cbag_ctx *cx = open_ctx(NULL, 2);
+    to_interrupt = cx;
+    interrupting_map_calls = 0;
+    cbag *b = cbag_map(cbag_range(cx, 10000000, 4), interrupting, NULL);
+    assert_null(cbag_compute_item(cbag_count(b)));
+    assert_int_equal(cbag_errcode(cx), CBAG_INTERRUPTED);
+    assert_true(interrupting_map_calls < 1000000); /* stopped early */
+    assert_null(cbag_compute_item(cbag_count(seq(cx, 3, 1))));
+    cbag_clear_error(cx); /* clears the interrupt too */
+    char *s = item_repr(cbag_count(seq(cx, 3, 1)));
+    assert_string_equal(s, "3");
+    free(s);
+    cbag_close(cx);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tutorial_in_memory),
@@ -556,6 +582,7 @@ int main(void) {
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_foreach_and_visualize),
         cmocka_unit_test(test_progress),
+        cmocka_unit_test(test_interrupt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -82,6 +82,10 @@ static int by_size_desc(const void *a, const void *b) {
 int cbag__run_stage(cbag_ctx *cx, const cbag *b, size_t first, size_t n,
                     cbag__part_fn fn, void *arg) {
     if (cbag__ensure_workers(cx)) return cx->code;
+    if (atomic_load(&cx->interrupted)) { /* during an earlier stage */
+        cbag__error(cx, CBAG_INTERRUPTED, "interrupted");
+        return CBAG_INTERRUPTED;
+    }
     atomic_store(&cx->stop, 0);
     if (first == 0) atomic_store(&cx->skipped, 0);
     cx->err_code = CBAG_OK;
@@ -118,6 +122,10 @@ int cbag__run_stage(cbag_ctx *cx, const cbag *b, size_t first, size_t n,
                    cx->opt.on_progress ? tick : NULL, &st, ms);
     if (cx->opt.on_progress) report(&st, 1);
     cbag__free(order);
+    if (atomic_load(&cx->interrupted)) {
+        cbag__error(cx, CBAG_INTERRUPTED, "interrupted");
+        return CBAG_INTERRUPTED;
+    }
     if (cx->err_code != CBAG_OK) {
         const char *m = cx->err_msg.oom || !cx->err_msg.p ? "out of memory"
                                                           : cx->err_msg.p;

@@ -80,12 +80,19 @@ const char *cbag_errmsg(const cbag_ctx *cx) {
 
 void cbag_clear_error(cbag_ctx *cx) {
     if (!cx) return;
+    atomic_store(&cx->interrupted, 0);
     cx->code = CBAG_OK;
     cx->msg.len = 0;
     cx->msg.oom = 0;
 }
 
 int cbag_workers(const cbag_ctx *cx) { return cx->workers; }
+
+void cbag_interrupt(cbag_ctx *cx) {
+    if (!cx) return;
+    atomic_store(&cx->interrupted, 1);
+    atomic_store(&cx->stop, 1);
+}
 
 cbag_call *cbag_main(cbag_ctx *cx) { return cx ? &cx->main : NULL; }
 

@@ -119,6 +119,7 @@ typedef struct cbag__worker {
     cbag_call call;
     size_t part;       /* partition being run */
     uint64_t elem;     /* index of the source element in its partition */
+    unsigned ticks;    /* elements since the stop flag was last read */
     void *lines;       /* the text reader in flight, for file and line */
     /* The first failure seen by this worker in the current task. */
     int code;
@@ -142,6 +143,7 @@ struct cbag_ctx {
     int nw;
     /* The compute in flight. */
     atomic_int stop; /* set on the first failure: everyone winds down */
+    atomic_int interrupted; /* cbag_interrupt was called */
     atomic_uint_least64_t skipped; /* records dropped by errors="skip" */
     atomic_size_t parts_done;       /* progress of the stage in flight */
     atomic_uint_least64_t bytes_read;

@@ -63,6 +63,11 @@ int cbag__between(cbag__worker *w, cbag__sink *out) {
     if (cbag__arena_used(&w->batch) >= CBAG__BATCH_BYTES) {
         out->flush(out);
         cbag__arena_reset(&w->batch);
+        w->ticks = 1024; /* check the stop flag now */
+    }
+    /* Every 1024 elements: another worker failed, or an interrupt. */
+    if (++w->ticks >= 1024) {
+        w->ticks = 0;
         if (atomic_load_explicit(&w->cx->stop, memory_order_relaxed))
             return CBAG__CANCELLED;
     }
