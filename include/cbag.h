@@ -384,6 +384,72 @@ cbag *cbag_groupby(cbag *b, const char *field, size_t npartitions);
 #define cbag_groupby_fn(b, key_fn, npartitions, ud)                        \
     cbag_groupby_named((b), #key_fn, NULL, (key_fn), (npartitions), (ud))
 
+/* dask's Bag.frequencies: a one-partition bag of (value, count) tuples in
+ * first-seen order; sort: by count, largest first, ties in first-seen
+ * order (Python's stable sorted). */
+cbag *cbag_frequencies(cbag *b, bool sort);
+
+/* dask's Bag.distinct: the first element of each key, in first-seen order,
+ * in one partition. The key is field (a dict key or index, copied), or
+ * key_fn(x), or with neither the element itself. */
+cbag *cbag_distinct_named(cbag *b, const char *name, const cbag_val *field,
+                          cbag_map_fn key_fn, void *ud);
+#define cbag_distinct(b) cbag_distinct_named((b), NULL, NULL, NULL, NULL)
+#define cbag_distinct_fn(b, key_fn, ud)                                    \
+    cbag_distinct_named((b), #key_fn, NULL, (key_fn), (ud))
+
+/* dask's Bag.topk: the k largest elements (by cbag_cmp of their key: field
+ * or key_fn(x), or the element), largest first, equal keys in input order
+ * (heapq.nlargest), in one partition. As dask tests `if key:`, a false
+ * field (0, "", None) means no key. */
+cbag *cbag_topk_named(cbag *b, const char *name, size_t k,
+                      const cbag_val *field, cbag_map_fn key_fn, void *ud);
+#define cbag_topk(b, k) cbag_topk_named((b), NULL, (k), NULL, NULL, NULL)
+#define cbag_topk_fn(b, k, key_fn, ud)                                     \
+    cbag_topk_named((b), #key_fn, (k), NULL, (key_fn), (ud))
+
+/* dask's Bag.accumulate: itertools.accumulate over the whole bag in order,
+ * keeping its partitions. initial (copied; NULL: none) is the first
+ * element of the result. As dask, an empty first partition without initial
+ * makes [] the value the next partition starts from. The input is held in
+ * memory and the partitions run one after the other. */
+cbag *cbag_accumulate_named(cbag *b, const char *name, cbag_binop_fn binop,
+                            const cbag_val *initial, void *ud);
+#define cbag_accumulate(b, binop, initial, ud)                             \
+    cbag_accumulate_named((b), #binop, (binop), (initial), (ud))
+
+/* dask's Bag.random_sample: each element kept with probability prob (in
+ * [0, 1], else CBAG_INVALID). Partition i draws from a xoshiro256**
+ * generator seeded from (seed, i), so the sample is the same for a seed
+ * whatever the scheduler or worker count; it differs from Python's
+ * random.Random. */
+cbag *cbag_random_sample(cbag *b, double prob, uint64_t seed);
+
+/* dask's Bag.repartition(npartitions), with dask's boundaries: fewer
+ * partitions concatenate neighbours (int(i * n / npartitions)); more split
+ * each partition into npartitions // n pieces (the last one also takes the
+ * remainder) as dask's split(). The same bag when npartitions equals its
+ * count. Splitting computes the input once and holds it in memory. */
+cbag *cbag_repartition(cbag *b, size_t npartitions);
+
+/* dask's Bag.product: (x, y) tuples of the cartesian product, partition
+ * i * npartitions(b) + j being a_i x b_j (b_j is collected in memory). */
+cbag *cbag_product(cbag *a, cbag *b);
+
+/* dask's Bag.join: for each element x of b (streaming, partitions kept),
+ * in order, a tuple (y, x) for every y of the other collection, in its
+ * order, whose key equals x's. The other collection is a list or tuple
+ * value (other, copied) or a bag of one partition (other_bag), held in
+ * memory as a hash table. Keys: on_self (a field, copied) or on_self_fn
+ * for x; on_other / on_other_fn for y (both NULL: as on_self). */
+cbag *cbag_join_named(cbag *b, const char *name, const cbag_val *other,
+                      cbag *other_bag, const cbag_val *on_self,
+                      cbag_map_fn on_self_fn, const cbag_val *on_other,
+                      cbag_map_fn on_other_fn, void *ud);
+#define cbag_join_fn(b, other, on_self_fn, on_other_fn, ud)                \
+    cbag_join_named((b), #on_self_fn, (other), NULL, NULL, (on_self_fn),   \
+                    NULL, (on_other_fn), (ud))
+
 /* ------------------------------------------------------------------------ */
 /* Items: reductions (lazy single values)                                   */
 

@@ -37,6 +37,7 @@ typedef enum cbag__kind {
     K_PLUCK,
     K_FLATTEN,
     K_MAP_PARTITIONS,
+    K_OPS,    /* keyed_ops.c: runs through b->ops (see cbag__ops) */
     K_FOLDBY, /* barriers: materialised by cbag__prepare before a stage */
     K_GROUPBY
 } cbag__kind;
@@ -50,6 +51,21 @@ typedef struct cbag__keyed {
     int split_every;
     void *ud;
 } cbag__keyed;
+
+struct cbag__worker;
+struct cbag__sink;
+
+/* A node implemented outside pipeline.c (keyed_ops.c, keyed.c). */
+typedef struct cbag__ops {
+    /* Runs partition part into out; NULL: pushes b->mat->parts[part]. */
+    int (*run)(struct cbag__worker *w, const struct cbag *b, size_t part,
+               struct cbag__sink *out);
+    /* Work done by cbag__prepare before a stage (a barrier), once per
+     * compute even when the node is reached twice; NULL: none. */
+    int (*prepare)(cbag_ctx *cx, struct cbag *b);
+    void (*release)(struct cbag *b); /* undoes prepare; NULL: frees mat */
+    int same_parts; /* partition i reads partition i of b->in only */
+} cbag__ops;
 
 /* The partitions of a barrier node, computed for the compute in flight. */
 typedef struct cbag__mat {
@@ -79,6 +95,9 @@ struct cbag {
     struct cbag__text_part *text; /* K_TEXT */
     cbag__keyed *keyed;           /* K_FOLDBY, K_GROUPBY */
     cbag__mat *mat;               /* barriers, during a compute */
+    const cbag__ops *ops;         /* K_OPS */
+    void *state;                  /* K_OPS: its parameters */
+    void *prepared;               /* K_OPS: what prepare made */
     int flags; /* K_TEXT: include_path; K_MAP: 1 = skip parse errors */
 };
 
@@ -203,6 +222,10 @@ int cbag__between(cbag__worker *w, cbag__sink *out);
  * stage over b can run; cbag__release frees what prepare made. */
 int cbag__prepare(cbag_ctx *cx, cbag *b);
 void cbag__release(cbag *b);
+/* keyed.c: runs partition part of a barrier node (K_FOLDBY, K_GROUPBY,
+ * K_OPS) into out. */
+int cbag__run_barrier(cbag__worker *w, const cbag *b, size_t part,
+                      cbag__sink *out);
 /* pipeline.c: x[key] as Python's getitem (dict key, or sequence index);
  * NULL when missing, with *err set when the types do not allow it. */
 const cbag_val *cbag__getitem(const cbag_val *x, const cbag_val *key,

@@ -3,9 +3,12 @@
  * keeping their output partitions in memory for the compute in flight. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine.h"
+#include "keyed.h"
 #include "mem.h"
+#include "spill.h"
 #include "table.h"
 
 /* ------------------------------------------------------------------------ */
@@ -117,22 +120,29 @@ cbag *cbag_groupby(cbag *b, const char *field, size_t npartitions) {
     return cbag_groupby_named(b, NULL, &f, NULL, npartitions, NULL);
 }
 
-/* The key of x, or NULL after recording the failure on w. */
-static const cbag_val *key_of(cbag__worker *w, const cbag *b,
-                              const cbag_val *x) {
-    const cbag__keyed *k = b->keyed;
-    if (k->key_fn) {
-        const cbag_val *key = k->key_fn(&w->call, x, k->ud);
+const cbag_val *cbag__key_of(cbag__worker *w, const char *op,
+                             const cbag_val *field, cbag_map_fn key_fn,
+                             void *ud, const cbag_val *x) {
+    if (key_fn) {
+        const cbag_val *key = key_fn(&w->call, x, ud);
         if (!key || w->call.code) {
-            cbag__fail_call(w, b->name);
+            cbag__fail_call(w, op);
             return NULL;
         }
         return key;
     }
+    if (!field) return x;
     const char *err;
-    const cbag_val *key = cbag__getitem(x, k->field, &err);
-    if (!key) cbag__key_error(w, b->name, x, k->field, err);
+    const cbag_val *key = cbag__getitem(x, field, &err);
+    if (!key) cbag__key_error(w, op, x, field, err);
     return key;
+}
+
+/* The key of x, or NULL after recording the failure on w. */
+static const cbag_val *key_of(cbag__worker *w, const cbag *b,
+                              const cbag_val *x) {
+    const cbag__keyed *k = b->keyed;
+    return cbag__key_of(w, b->name, k->field, k->key_fn, k->ud, x);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -158,9 +168,11 @@ static int fold_push(cbag__sink *s, const cbag_val *x) {
     if (fresh && !k->initial) {
         acc = x; /* the first element seeds the accumulator */
     } else {
-        const cbag_val *cur = fresh ? k->initial : cbag__table_val(f->t, (uint32_t)i);
+        const cbag_val *cur =
+            fresh ? k->initial : cbag__table_val(f->t, (uint32_t)i);
         acc = k->binop(&w->call, cur, x, k->ud);
         if (!acc || w->call.code) return cbag__fail_call(w, f->b->name);
+        if (!fresh && acc == cur) return 0; /* unchanged: no copy */
     }
     if (cbag__table_set_ref(f->t, (uint32_t)i, acc))
         return cbag__fail(w, f->b->name, CBAG_NOMEM, "out of memory");
@@ -179,8 +191,8 @@ typedef struct {
 
 static int fold_task(cbag__worker *w, size_t part, void *arg) {
     fold_arg *a = arg;
-    fold_sink f = {{fold_push, fold_flush, NULL, a->b, w}, a->b,
-                   &a->tables[part], 0};
+    fold_sink f = {
+        {fold_push, fold_flush, NULL, a->b, w}, a->b, &a->tables[part], 0};
     int r = cbag__run_part(w, a->b->in, part, &f.s);
     if (r == 1) r = 0;
     if (!r) fold_flush(&f.s); /* the batch arena is reset after the task */
@@ -200,8 +212,8 @@ static int merge(cbag_ctx *cx, const cbag *b, cbag_call *c, cbag__table *dst,
         if (i < 0) goto oom;
         const cbag_val *acc = v;
         if (!fresh || k->combine_initial) {
-            const cbag_val *cur = fresh ? k->combine_initial
-                                        : cbag__table_val(dst, (uint32_t)i);
+            const cbag_val *cur =
+                fresh ? k->combine_initial : cbag__table_val(dst, (uint32_t)i);
             acc = k->combine(c, cur, v, k->ud);
             if (!acc || c->code) {
                 cbag__error(cx, c->code ? c->code : CBAG_USER,
@@ -231,7 +243,8 @@ static int run_foldby(cbag_ctx *cx, cbag *b, cbag__mat *mat) {
         cbag__error(cx, CBAG_NOMEM, "%s: out of memory", b->name);
         return CBAG_NOMEM;
     }
-    for (size_t i = 0; i < n; i++) cbag__table_init(&t[i]);
+    for (size_t i = 0; i < n; i++)
+        cbag__table_init(&t[i]);
     fold_arg a = {b, t};
     int rc = cbag__run_stage(cx, b->in, 0, n, fold_task, &a);
     cbag__arena scratch;
@@ -256,7 +269,8 @@ static int run_foldby(cbag_ctx *cx, cbag *b, cbag__mat *mat) {
         }
         k = groups;
         if (rc) {
-            for (size_t j = 0; j < k; j++) cbag__table_free(&t[j]);
+            for (size_t j = 0; j < k; j++)
+                cbag__table_free(&t[j]);
             k = 0;
         }
     }
@@ -276,9 +290,10 @@ static int run_foldby(cbag_ctx *cx, cbag *b, cbag__mat *mat) {
         }
         if (rc) cbag__error(cx, rc, "%s: out of memory", b->name);
     }
-    for (size_t j = 0; j < k; j++) cbag__table_free(&t[j]);
-    if (!rc && n == 0) rc = cbag__seq_init(&mat->arenas[0], &mat->parts[0],
-                                           CBAG_LIST, 0);
+    for (size_t j = 0; j < k; j++)
+        cbag__table_free(&t[j]);
+    if (!rc && n == 0)
+        rc = cbag__seq_init(&mat->arenas[0], &mat->parts[0], CBAG_LIST, 0);
     cbag__arena_free(&scratch);
     cbag__free(t);
     return rc;
@@ -289,7 +304,7 @@ static int run_foldby(cbag_ctx *cx, cbag *b, cbag__mat *mat) {
 
 /* Which output partition a key goes to: Python's hash for numbers (so the
  * order of groups matches dask's), the stable cbag_hash for the rest. */
-static size_t bucket_of(const cbag_val *k, size_t n) {
+size_t cbag__bucket_of(const cbag_val *k, size_t n) {
     int64_t i;
     if (k->type == CBAG_INT || k->type == CBAG_BOOL)
         i = k->u.i;
@@ -305,23 +320,123 @@ static size_t bucket_of(const cbag_val *k, size_t n) {
     return (size_t)(h % n);     /* abs(hash(k)) % n */
 }
 
+/* Stage 1 appends (key, value) copies to one bucket per (input, output)
+ * partition, in the input partition's arena. When the buckets held in
+ * memory pass the budget, a worker writes its partition's buckets to its
+ * spill file (one zstd frame per bucket) and frees them; later appends
+ * start new buckets. An output partition is grouped when it is read:
+ * for each input partition in order, its spilled frames in order, then
+ * what stayed in memory, so groups and values come in the same order
+ * whether or not anything was spilled. */
+
+typedef struct {
+    size_t out; /* output partition */
+    int file;   /* worker whose spill file holds it */
+    uint32_t pairs;
+    uint64_t off, len;
+} spill_seg;
+
+typedef struct {
+    spill_seg *s;
+    size_t n, cap;
+} seg_list;
+
+typedef struct {
+    cbag_val *buckets;       /* [input partition][output partition] */
+    seg_list *segs;          /* per input partition, in the order written */
+    cbag__spill_file *files; /* per worker */
+    int nfiles;
+    size_t budget, min_spill;
+    atomic_size_t held; /* bytes of buckets in memory */
+} group_state;
+
+static void group_state_free(group_state *g, size_t nin) {
+    if (!g) return;
+    for (int i = 0; i < g->nfiles; i++)
+        cbag__spill_file_close(&g->files[i]);
+    for (size_t i = 0; g->segs && i < nin; i++)
+        cbag__free(g->segs[i].s);
+    cbag__free(g->segs);
+    cbag__free(g->files);
+    cbag__free(g->buckets);
+    cbag__free(g);
+}
+
 typedef struct {
     cbag__sink s;
     const cbag *b;
+    size_t part;
     cbag__arena *a;
     cbag_val *buckets; /* nout lists of key, value, key, value, ... */
+    group_state *g;
+    size_t mine; /* bytes of a counted in g->held */
+    cbag__buf enc;
 } shuffle_sink;
+
+static int init_buckets(shuffle_sink *sh) {
+    for (size_t j = 0; j < sh->b->nparts; j++)
+        if (cbag__seq_init(sh->a, &sh->buckets[j], CBAG_LIST, 0)) return -1;
+    return 0;
+}
+
+/* Writes every non-empty bucket of this input partition to the worker's
+ * spill file and frees the memory they held. */
+static int spill_buckets(shuffle_sink *sh) {
+    cbag__worker *w = sh->s.w;
+    group_state *g = sh->g;
+    seg_list *L = &g->segs[sh->part];
+    char err[256];
+    for (size_t j = 0; j < sh->b->nparts; j++) {
+        const cbag__seq *q = sh->buckets[j].u.seq;
+        if (sh->buckets[j].type != CBAG_LIST || !q->len) continue;
+        sh->enc.len = 0;
+        for (uint32_t k = 0; k < q->len; k++)
+            if (cbag__spill_encode(&sh->enc, &q->items[k]))
+                return cbag__fail(w, sh->b->name, CBAG_NOMEM,
+                                  "out of memory (or a value nested too "
+                                  "deeply) spilling the shuffle");
+        if (L->n == L->cap) {
+            size_t cap = L->cap ? 2 * L->cap : 16;
+            spill_seg *s = cbag__realloc(L->s, cap * sizeof *s);
+            if (!s)
+                return cbag__fail(w, sh->b->name, CBAG_NOMEM, "out of memory");
+            L->s = s;
+            L->cap = cap;
+        }
+        spill_seg *sg = &L->s[L->n];
+        sg->out = j;
+        sg->file = w->index;
+        sg->pairs = q->len / 2;
+        if (cbag__spill_write(&g->files[w->index], w->cx->temp_dir, sh->enc.p,
+                              sh->enc.len, &sg->off, &sg->len, err, sizeof err))
+            return cbag__fail(w, sh->b->name, CBAG_IO, "OSError: %s", err);
+        L->n++;
+    }
+    cbag__arena_free(sh->a); /* really give the memory back */
+    cbag__arena_init(sh->a, 0);
+    atomic_fetch_sub(&g->held, sh->mine);
+    sh->mine = 0;
+    if (init_buckets(sh))
+        return cbag__fail(w, sh->b->name, CBAG_NOMEM, "out of memory");
+    return 0;
+}
 
 static int shuffle_push(cbag__sink *s, const cbag_val *x) {
     shuffle_sink *sh = (shuffle_sink *)s;
     const cbag_val *key = key_of(s->w, sh->b, x);
     if (!key) return -1;
-    cbag_val *bk = &sh->buckets[bucket_of(key, sh->b->nparts)];
+    cbag_val *bk = &sh->buckets[cbag__bucket_of(key, sh->b->nparts)];
+    size_t before = cbag__arena_used(sh->a);
     cbag_val kc, vc;
     if (cbag__copy_into(sh->a, &kc, key) || cbag__copy_into(sh->a, &vc, x) ||
         cbag__seq_push(sh->a, bk, &kc) || cbag__seq_push(sh->a, bk, &vc))
         return cbag__fail(s->w, sh->b->name, CBAG_NOMEM,
                           "out of memory in the shuffle");
+    size_t grown = cbag__arena_used(sh->a) - before;
+    sh->mine += grown;
+    size_t held = atomic_fetch_add(&sh->g->held, grown) + grown;
+    if (held > sh->g->budget && sh->mine >= sh->g->min_spill)
+        return spill_buckets(sh);
     return 0;
 }
 
@@ -330,108 +445,204 @@ static void no_flush(cbag__sink *s) { (void)s; }
 typedef struct {
     cbag *b;
     cbag__mat *mat;
-    cbag_val *buckets; /* [input partition][output partition] */
+    group_state *g;
 } group_arg;
 
 static int split_task(cbag__worker *w, size_t part, void *arg) {
-    group_arg *g = arg;
-    size_t nout = g->b->nparts;
-    cbag__arena *a = &g->mat->arenas[nout + part];
-    cbag_val *bk = &g->buckets[part * nout];
-    for (size_t j = 0; j < nout; j++)
-        if (cbag__seq_init(a, &bk[j], CBAG_LIST, 0))
-            return cbag__fail(w, g->b->name, CBAG_NOMEM, "out of memory");
-    shuffle_sink sh = {{shuffle_push, no_flush, NULL, g->b, w}, g->b, a, bk};
-    int r = cbag__run_part(w, g->b->in, part, &sh.s);
-    return r == 1 ? 0 : r;
-}
-
-static int group_task(cbag__worker *w, size_t part, void *arg) {
-    group_arg *g = arg;
-    size_t nout = g->b->nparts, nin = g->b->in->nparts;
-    cbag__arena *a = &g->mat->arenas[part];
-    cbag__table t;
-    cbag__table_init(&t);
-    int r = 0;
-    for (size_t i = 0; i < nin && !r; i++) {
-        const cbag__seq *s = g->buckets[i * nout + part].u.seq;
-        for (uint32_t j = 0; j + 1 < s->len; j += 2) {
-            int fresh;
-            long e = cbag__table_upsert(&t, &s->items[j], &fresh);
-            if (e < 0 ||
-                (fresh && cbag__seq_init(a, &t.e[e].val, CBAG_LIST, 4)) ||
-                cbag__seq_push(a, &t.e[e].val, &s->items[j + 1])) {
-                r = cbag__fail(w, g->b->name, CBAG_NOMEM, "out of memory");
-                break;
-            }
-        }
-    }
-    cbag_val *out = &g->mat->parts[part];
-    if (!r && cbag__seq_init(a, out, CBAG_LIST, t.n))
-        r = cbag__fail(w, g->b->name, CBAG_NOMEM, "out of memory");
-    for (uint32_t i = 0; !r && i < t.n; i++) {
-        cbag_val pair, key; /* the table's copy of the key dies with it */
-        if (cbag__copy_into(a, &key, &t.e[i].key) ||
-            cbag__seq_init(a, &pair, CBAG_TUPLE, 2) ||
-            cbag__seq_push(a, &pair, &key) ||
-            cbag__seq_push(a, &pair, &t.e[i].val) ||
-            cbag__seq_push(a, out, &pair))
-            r = cbag__fail(w, g->b->name, CBAG_NOMEM, "out of memory");
-    }
-    cbag__table_free(&t);
+    group_arg *ga = arg;
+    size_t nout = ga->b->nparts;
+    shuffle_sink sh = {{shuffle_push, no_flush, NULL, ga->b, w},
+                       ga->b,
+                       part,
+                       &ga->mat->arenas[part],
+                       &ga->g->buckets[part * nout],
+                       ga->g,
+                       0,
+                       CBAG__BUF_INIT};
+    if (init_buckets(&sh))
+        return cbag__fail(w, ga->b->name, CBAG_NOMEM, "out of memory");
+    int r = cbag__run_part(w, ga->b->in, part, &sh.s);
+    if (r == 1) r = 0;
+    /* What finished partitions keep stays under half the budget. */
+    if (!r && sh.mine && atomic_load(&ga->g->held) > ga->g->budget / 2)
+        r = spill_buckets(&sh);
+    cbag__buf_free(&sh.enc);
     return r;
 }
 
 static int run_groupby(cbag_ctx *cx, cbag *b, cbag__mat *mat) {
     size_t nin = b->in->nparts, nout = b->nparts;
     size_t nb = nin * nout;
-    cbag_val *buckets = cbag__calloc(nb ? nb : 1,
-                                     sizeof *buckets);
-    if (!buckets) {
+    if (cbag__ensure_workers(cx)) return cx->code;
+    group_state *g = cbag__calloc(1, sizeof *g);
+    if (g) {
+        g->buckets = cbag__calloc(nb ? nb : 1, sizeof *g->buckets);
+        g->segs = cbag__calloc(nin ? nin : 1, sizeof *g->segs);
+        g->files = cbag__calloc((size_t)cx->nw, sizeof *g->files);
+    }
+    if (!g || !g->buckets || !g->segs || !g->files) {
+        group_state_free(g, nin);
         cbag__error(cx, CBAG_NOMEM, "%s: out of memory", b->name);
         return CBAG_NOMEM;
     }
-    group_arg g = {b, mat, buckets};
-    int rc = cbag__run_stage(cx, b->in, 0, nin, split_task, &g);
-    if (!rc) rc = cbag__run_stage(cx, NULL, 0, nout, group_task, &g);
-    cbag__free(buckets);
-    return rc;
+    g->nfiles = cx->nw;
+    for (int i = 0; i < g->nfiles; i++)
+        cbag__spill_file_init(&g->files[i]);
+    g->budget = cbag__memory_budget(cx);
+    g->min_spill = g->budget / (4 * (size_t)cx->nw) + 1;
+    atomic_init(&g->held, 0);
+    group_arg ga = {b, mat, g};
+    int rc = cbag__run_stage(cx, b->in, 0, nin, split_task, &ga);
+    if (rc) {
+        group_state_free(g, nin);
+        return rc;
+    }
+    b->prepared = g;
+    return CBAG_OK;
+}
+
+/* Adds the pairs of q (key, value, ...) to the groups of t; the lists are
+ * made in a and share the values' bodies. */
+static int group_pairs(cbag__table *t, cbag__arena *a, const cbag_val *q,
+                       size_t n) {
+    for (size_t j = 0; j + 1 < n; j += 2) {
+        int fresh;
+        long e = cbag__table_upsert(t, &q[j], &fresh);
+        if (e < 0 || (fresh && cbag__seq_init(a, &t->e[e].val, CBAG_LIST, 4)) ||
+            cbag__seq_push(a, &t->e[e].val, &q[j + 1]))
+            return -1;
+    }
+    return 0;
+}
+
+/* Reads the spilled frame sg into pairs decoded in a, and groups them. */
+static int group_spilled(cbag__worker *w, const cbag *b, group_state *g,
+                         const spill_seg *sg, cbag__table *t, cbag__arena *a,
+                         cbag__buf *raw) {
+    char err[256];
+    raw->len = 0;
+    if (cbag__spill_read(&g->files[sg->file], sg->off, sg->len, raw, err,
+                         sizeof err))
+        return cbag__fail(w, b->name, CBAG_IO, "OSError: %s", err);
+    const unsigned char *p = (const unsigned char *)raw->p, *end = p + raw->len;
+    cbag_val pair[2];
+    for (uint32_t k = 0; k < sg->pairs; k++) {
+        if (cbag__spill_decode(a, &p, end, &pair[0]) ||
+            cbag__spill_decode(a, &p, end, &pair[1]))
+            return cbag__fail(w, b->name, CBAG_IO,
+                              "OSError: a spill file is corrupt");
+        if (group_pairs(t, a, pair, 2))
+            return cbag__fail(w, b->name, CBAG_NOMEM, "out of memory");
+    }
+    if (p != end)
+        return cbag__fail(w, b->name, CBAG_IO,
+                          "OSError: a spill file is corrupt");
+    return 0;
+}
+
+static int group_run(cbag__worker *w, const cbag *b, size_t part,
+                     cbag__sink *out) {
+    group_state *g = b->prepared;
+    size_t nout = b->nparts, nin = b->in->nparts;
+    cbag__arena a;
+    cbag__arena_init(&a, 0);
+    cbag__table t;
+    cbag__table_init(&t);
+    cbag__buf raw = CBAG__BUF_INIT;
+    int r = 0;
+    for (size_t i = 0; i < nin && !r; i++) {
+        const seg_list *L = &g->segs[i];
+        for (size_t k = 0; k < L->n && !r; k++)
+            if (L->s[k].out == part)
+                r = group_spilled(w, b, g, &L->s[k], &t, &a, &raw);
+        const cbag_val *bk = &g->buckets[i * nout + part];
+        if (!r && bk->type == CBAG_LIST &&
+            group_pairs(&t, &a, bk->u.seq->items, bk->u.seq->len))
+            r = cbag__fail(w, b->name, CBAG_NOMEM, "out of memory");
+    }
+    cbag__buf_free(&raw);
+    void *saved = w->lines;
+    w->lines = NULL;
+    for (uint32_t i = 0; !r && i < t.n; i++) {
+        cbag_val *pair = cbag__arena_alloc(&a, sizeof *pair);
+        cbag_val key; /* the table's copy of the key dies with it */
+        if (!pair || cbag__copy_into(&a, &key, &t.e[i].key) ||
+            cbag__seq_init(&a, pair, CBAG_TUPLE, 2) ||
+            cbag__seq_push(&a, pair, &key) ||
+            cbag__seq_push(&a, pair, &t.e[i].val)) {
+            r = cbag__fail(w, b->name, CBAG_NOMEM, "out of memory");
+            break;
+        }
+        w->elem = i;
+        if ((r = out->push(out, pair))) break;
+        r = cbag__between(w, out);
+    }
+    w->lines = saved;
+    out->flush(out); /* the sinks may keep values that live in a */
+    cbag__table_free(&t);
+    cbag__arena_free(&a);
+    return r;
+}
+
+size_t cbag__memory_budget(const cbag_ctx *cx) {
+    if (cx->opt.memory_limit) return cx->opt.memory_limit;
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || size <= 0) return (size_t)1 << 30;
+    return (size_t)pages / 4 * (size_t)size;
 }
 
 /* ------------------------------------------------------------------------ */
 /* Preparing barriers                                                       */
 
-static void mat_free(cbag__mat *m) {
+void cbag__mat_free(cbag__mat *m) {
     if (!m) return;
-    for (size_t i = 0; i < m->narenas; i++) cbag__arena_free(&m->arenas[i]);
+    for (size_t i = 0; i < m->narenas; i++)
+        cbag__arena_free(&m->arenas[i]);
     cbag__free(m->arenas);
     cbag__free(m->parts);
     cbag__free(m);
+}
+
+cbag__mat *cbag__mat_new(cbag_ctx *cx, const cbag *b, size_t nparts,
+                         size_t narenas) {
+    cbag__mat *m = cbag__calloc(1, sizeof *m);
+    if (m) {
+        m->parts = cbag__calloc(nparts ? nparts : 1, sizeof *m->parts);
+        m->arenas = cbag__calloc(narenas ? narenas : 1, sizeof *m->arenas);
+        m->narenas = m->arenas ? narenas : 0;
+    }
+    if (!m || !m->parts || !m->arenas) {
+        cbag__mat_free(m);
+        cbag__error(cx, CBAG_NOMEM, "%s: out of memory", b->name);
+        return NULL;
+    }
+    for (size_t i = 0; i < narenas; i++)
+        cbag__arena_init(&m->arenas[i], 0);
+    for (size_t i = 0; i < nparts; i++)
+        cbag__set_null(&m->parts[i]);
+    return m;
 }
 
 static int prepare(cbag_ctx *cx, cbag *b) {
     if (b->in && prepare(cx, b->in)) return cx->code;
     for (size_t i = 0; i < b->nins; i++)
         if (prepare(cx, b->ins[i])) return cx->code;
+    if (b->kind == K_OPS) {
+        int rc = b->ops->prepare ? b->ops->prepare(cx, b) : CBAG_OK;
+        if (rc && cx->code == CBAG_OK)
+            cbag__error(cx, rc, "%s: out of memory", b->name);
+        return rc;
+    }
     if ((b->kind != K_FOLDBY && b->kind != K_GROUPBY) || b->mat) return CBAG_OK;
-    cbag__mat *m = cbag__calloc(1, sizeof *m);
-    size_t narenas = b->nparts + (b->kind == K_GROUPBY ? b->in->nparts : 0);
-    if (m) {
-        m->parts = cbag__calloc(b->nparts, sizeof *m->parts);
-        m->arenas = cbag__calloc(narenas, sizeof *m->arenas);
-        m->narenas = m->arenas ? narenas : 0;
-    }
-    if (!m || !m->parts || !m->arenas) {
-        mat_free(m);
-        cbag__error(cx, CBAG_NOMEM, "%s: out of memory", b->name);
-        return CBAG_NOMEM;
-    }
-    for (size_t i = 0; i < narenas; i++) cbag__arena_init(&m->arenas[i], 0);
+    /* foldby: one arena for its partition; groupby: one per input */
+    size_t narenas = b->kind == K_GROUPBY ? b->in->nparts : b->nparts;
+    cbag__mat *m = cbag__mat_new(cx, b, b->nparts, narenas);
+    if (!m) return CBAG_NOMEM;
     int rc = b->kind == K_FOLDBY ? run_foldby(cx, b, m) : run_groupby(cx, b, m);
     if (rc) {
         if (cx->code == CBAG_OK)
             cbag__error(cx, rc, "%s: out of memory", b->name);
-        mat_free(m);
+        cbag__mat_free(m);
         return rc;
     }
     b->mat = m;
@@ -446,9 +657,22 @@ int cbag__prepare(cbag_ctx *cx, cbag *b) {
 
 void cbag__release(cbag *b) {
     if (b->in) cbag__release(b->in);
-    for (size_t i = 0; i < b->nins; i++) cbag__release(b->ins[i]);
+    for (size_t i = 0; i < b->nins; i++)
+        cbag__release(b->ins[i]);
+    if (b->kind == K_OPS && b->ops->release) b->ops->release(b);
+    if (b->kind == K_GROUPBY && b->prepared) {
+        group_state_free(b->prepared, b->in->nparts);
+        b->prepared = NULL;
+    }
     if (b->mat) {
-        mat_free(b->mat);
+        cbag__mat_free(b->mat);
         b->mat = NULL;
     }
+}
+
+int cbag__run_barrier(cbag__worker *w, const cbag *b, size_t part,
+                      cbag__sink *out) {
+    if (b->kind == K_OPS && b->ops->run) return b->ops->run(w, b, part, out);
+    if (b->kind == K_GROUPBY) return group_run(w, b, part, out);
+    return cbag__run_list(w, &b->mat->parts[part], out);
 }

@@ -344,7 +344,8 @@ int cbag__run_part(cbag__worker *w, const cbag *b, size_t part,
     case K_ZIP: return run_zip(w, b, part, out);
     case K_MAP_PARTITIONS: return run_map_partitions(w, b, part, out);
     case K_FOLDBY:
-    case K_GROUPBY: return cbag__run_list(w, &b->mat->parts[part], out);
+    case K_GROUPBY:
+    case K_OPS: return cbag__run_barrier(w, b, part, out);
     case K_MAP:
         /* read_text(...).map(json.loads): parse straight from the reader's
          * buffer, with no string value per line. */
@@ -364,14 +365,20 @@ int cbag__run_part(cbag__worker *w, const cbag *b, size_t part,
 
 uint64_t cbag__text_part_size(const cbag *b, size_t part);
 
+/* Whether partition i of b is made from partition i of b->in alone. */
+static int same_parts(const cbag *b) {
+    if (!b->in || b->kind == K_FOLDBY || b->kind == K_GROUPBY) return 0;
+    return b->kind != K_OPS || b->ops->same_parts;
+}
+
 int cbag__sized_in_bytes(const cbag *b) {
-    while (b->in && b->kind != K_FOLDBY && b->kind != K_GROUPBY) b = b->in;
+    while (same_parts(b)) b = b->in;
     if (b->kind == K_CONCAT || b->kind == K_ZIP) return cbag__sized_in_bytes(b->ins[0]);
     return b->kind == K_TEXT;
 }
 
 uint64_t cbag__part_size(const cbag *b, size_t part) {
-    while (b->in && b->kind != K_FOLDBY && b->kind != K_GROUPBY) b = b->in;
+    while (same_parts(b)) b = b->in;
     switch (b->kind) {
     case K_SEQ: return b->parts[part].u.seq->len;
     case K_TEXT: return cbag__text_part_size(b, part);
@@ -383,7 +390,10 @@ uint64_t cbag__part_size(const cbag *b, size_t part) {
     case K_ZIP: return cbag__part_size(b->ins[0], part);
     case K_FOLDBY:
     case K_GROUPBY:
-        return b->mat ? b->mat->parts[part].u.seq->len : 0;
+    case K_OPS:
+        return b->mat && b->mat->parts[part].type == CBAG_LIST
+                   ? b->mat->parts[part].u.seq->len
+                   : 0;
     default: return 0;
     }
 }

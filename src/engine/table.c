@@ -24,7 +24,8 @@ void cbag__table_free(cbag__table *t) {
 
 static void slot_put(uint32_t *slots, uint32_t mask, uint64_t h, uint32_t i) {
     uint32_t s = (uint32_t)h & mask;
-    while (slots[s]) s = (s + 1) & mask;
+    while (slots[s])
+        s = (s + 1) & mask;
     slots[s] = i + 1;
 }
 
@@ -43,6 +44,17 @@ static int grow(cbag__table *t) {
     t->mask = nslots - 1;
     t->cap = cap;
     return 0;
+}
+
+long cbag__table_find(const cbag__table *t, const cbag_val *key) {
+    if (!t->slots) return -1;
+    uint64_t h = cbag_hash(key);
+    for (uint32_t s = (uint32_t)h & t->mask; t->slots[s];
+         s = (s + 1) & t->mask) {
+        uint32_t i = t->slots[s] - 1;
+        if (t->e[i].hash == h && cbag_eq(&t->e[i].key, key)) return i;
+    }
+    return -1;
 }
 
 long cbag__table_upsert(cbag__table *t, const cbag_val *key, int *fresh) {

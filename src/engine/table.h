@@ -34,6 +34,8 @@ void cbag__table_free(cbag__table *t);
 /* Finds key, or inserts a copy of it with a null value. Returns the entry
  * index, or -1 when memory is exhausted. *fresh tells whether it is new. */
 long cbag__table_upsert(cbag__table *t, const cbag_val *key, int *fresh);
+/* The index of the entry whose key equals key, or -1. */
+long cbag__table_find(const cbag__table *t, const cbag_val *key);
 /* Sets entry i's value by reference (kept valid until cbag__table_flush). */
 int cbag__table_set_ref(cbag__table *t, uint32_t i, const cbag_val *v);
 /* Copies every value held by reference into the table's own memory (the

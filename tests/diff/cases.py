@@ -202,6 +202,36 @@ def small_ends(x):
     return x <= 2 or x >= 9
 
 
+# ---- keyed operations (issue 5) ----------------------------------------------
+
+def mod7(x):
+    return x % 7
+
+
+def neg(x):
+    return -x
+
+
+def first_char(s):
+    return s[:1]
+
+
+def first_of(x):
+    return x[0]
+
+
+def gt_four(x):
+    return x > 4
+
+
+def first_of_self(x):
+    return x
+
+
+def _head(D, name, n):
+    return D[name][:n]
+
+
 # --------------------------------------------------------------------------
 
 def _db():
@@ -488,6 +518,81 @@ CASES = [
     Case("tut_has_email_count", "accounts", lambda b, D: b.filter(has_email).count(), npartitions=10),
     Case("tut_ntransactions_sum", "accounts", lambda b, D: b.map(ntransactions).sum(), npartitions=10),
     Case("tut_from_sequence_take3", "small", lambda b, D: Take(b, 3), npartitions=2),
+    # ---- frequencies, distinct, topk (issue 5) ------------------------------------------
+    Case("freq_names", "accounts", lambda b, D: b.pluck("name").frequencies(), npartitions=7),
+    Case("freq_names_sorted", "accounts", lambda b, D: b.pluck("name").frequencies(sort=True), npartitions=7),
+    Case("freq_ties", "ties", lambda b, D: b.frequencies(), npartitions=3,
+         note="True == 1 == 1.0: one key, the first seen"),
+    Case("freq_mod7_sorted", "ints", lambda b, D: b.map(mod7).frequencies(sort=True), npartitions=10),
+    Case("freq_pairs_tuples", "pairs", lambda b, D: b.pluck([0, 1]).frequencies(sort=True), npartitions=6,
+         note="tuple keys; (1, 2.0) == (1, 2)"),
+    Case("freq_strs", "strs", lambda b, D: b.frequencies(), npartitions=5),
+    Case("freq_empty", "empty", lambda b, D: b.frequencies()),
+    Case("freq_empty_parts", "ints", lambda b, D: b.filter(gt_900000).map(mod7).frequencies(), npartitions=40),
+    Case("distinct_names", "accounts", lambda b, D: b.pluck("name").distinct(), npartitions=7),
+    Case("distinct_key_name", "accounts", lambda b, D: b.distinct(key="name"), npartitions=7),
+    Case("distinct_key_fn", "ints", lambda b, D: b.distinct(key=mod7), npartitions=10),
+    Case("distinct_ties", "ties", lambda b, D: b.distinct(), npartitions=3),
+    Case("distinct_empty", "empty", lambda b, D: b.distinct()),
+    Case("distinct_floats", "floats", lambda b, D: b.distinct(), npartitions=9),
+    Case("err_distinct_key_missing", "accounts", lambda b, D: b.distinct(key="email"), npartitions=3,
+         error={"code": "KEY", "contains": "distinct"}),
+    Case("topk_ints", "ints", lambda b, D: b.topk(10), npartitions=10),
+    Case("topk_ints_neg", "ints", lambda b, D: b.topk(5, key=neg), npartitions=10),
+    Case("topk_key_field", "accounts", lambda b, D: b.topk(5, key="id"), npartitions=7),
+    Case("topk_key_zero", "pairs", lambda b, D: b.topk(20, key=0), npartitions=4,
+         note="dask tests `if key:`: key=0 means no key (whole lists compared)"),
+    Case("topk_ties_key", "pairs", lambda b, D: b.topk(40, key=first_of), npartitions=4,
+         note="equal keys keep input order (heapq.nlargest)"),
+    Case("topk_more_than_all", "small", lambda b, D: b.topk(50), npartitions=3),
+    Case("topk_strs", "strs", lambda b, D: b.topk(7), npartitions=5),
+    Case("topk_empty", "empty", lambda b, D: b.topk(3)),
+    Case("topk_zero", "ints", lambda b, D: b.topk(0), npartitions=3),
+    # ---- accumulate ------------------------------------------------------------------------
+    Case("acc_add", "small", lambda b, D: b.accumulate(add), npartitions=3),
+    Case("acc_add_initial", "small", lambda b, D: b.accumulate(add, initial=-1), npartitions=3),
+    Case("acc_sizes", "small", lambda b, D: b.accumulate(add).map_partitions(part_len), npartitions=3),
+    Case("acc_initial_sizes", "small", lambda b, D: b.accumulate(add, initial=0).map_partitions(part_len),
+         npartitions=3, note="the initial value is an extra element of partition 0"),
+    Case("acc_ints", "ints", lambda b, D: b.accumulate(add), npartitions=10),
+    Case("acc_max2_floats", "floats", lambda b, D: b.accumulate(max2), npartitions=7),
+    Case("acc_empty", "empty", lambda b, D: b.accumulate(add)),
+    Case("acc_empty_initial", "empty", lambda b, D: b.accumulate(add, initial=5)),
+    Case("acc_empty_parts", "ints", lambda b, D: b.filter(gt_900000).accumulate(add, initial=0), npartitions=40),
+    Case("err_acc_first_empty", "small", lambda b, D: b.filter(gt_four).accumulate(add), npartitions=3,
+         error={"code": None, "contains": "add"},
+         note="dask carries [] from an empty first partition: [] + 5 fails"),
+    Case("err_acc_callback", "small", lambda b, D: b.accumulate(add_fail_on_seven), npartitions=3,
+         error={"code": "USER", "contains": "add_fail_on_seven"}),
+    # ---- repartition -------------------------------------------------------------------------
+    Case("repart_down3_sizes", "ints", lambda b, D: b.repartition(3).map_partitions(part_len), npartitions=10),
+    Case("repart_down7_sizes", "ints", lambda b, D: b.repartition(7).map_partitions(part_len), npartitions=10),
+    Case("repart_down13_sizes", "ints", lambda b, D: b.repartition(13).map_partitions(part_len), partition_size=7),
+    Case("repart_down_to1", "small", lambda b, D: b.repartition(1), npartitions=5),
+    Case("repart_up23_sizes", "ints", lambda b, D: b.repartition(23).map_partitions(part_len), npartitions=10),
+    Case("repart_up7", "small", lambda b, D: b.repartition(7), npartitions=3),
+    Case("repart_up7_sizes", "small", lambda b, D: b.repartition(7).map_partitions(part_len), npartitions=3),
+    Case("repart_same", "small", lambda b, D: b.repartition(3), npartitions=3),
+    Case("repart_up_empty", "empty", lambda b, D: b.repartition(4).map_partitions(part_len)),
+    Case("repart_down_map", "ints", lambda b, D: b.map(square).repartition(4).sum(), npartitions=9),
+    # ---- product, join -------------------------------------------------------------------------
+    Case("product_small_strs", "small",
+         lambda b, D: b.product(_db().from_sequence(_head(D, "strs", 20), npartitions=3)), npartitions=2),
+    Case("product_sizes", "small",
+         lambda b, D: b.product(_db().from_sequence(_head(D, "strs", 20), npartitions=3)).map_partitions(part_len),
+         npartitions=4),
+    Case("product_self", "small", lambda b, D: b.product(b), npartitions=2),
+    Case("product_empty", "small", lambda b, D: b.product(_db().from_sequence([], npartitions=1)), npartitions=2),
+    Case("join_first_char", "strs", lambda b, D: b.join(_head(D, "strs", 100), first_char), npartitions=4),
+    Case("join_kv_names", "accounts", lambda b, D: b.pluck(["id", "name"]).join(D["kv"], 1, 0), npartitions=5,
+         note="fields: on_self=1, on_other=0; (other, self) tuples"),
+    Case("join_bag_other", "accounts",
+         lambda b, D: b.pluck(["id", "name"]).join(_db().from_sequence(D["kv"], npartitions=1), 1, 0),
+         npartitions=5),
+    Case("join_mod7", "ints", lambda b, D: b.join(D["small"], mod7), npartitions=6),
+    Case("join_ties", "ties", lambda b, D: b.join(D["ties"], first_of_self), npartitions=2),
+    Case("err_join_multi_bag", "small", lambda b, D: b.join(_db().from_sequence([1, 2], npartitions=2), mod7),
+         npartitions=2, error={"code": "INVALID", "contains": ""}),
     # ---- errors -----------------------------------------------------------------------------
     Case("err_map_callback", "small", lambda b, D: b.map(fail_on_seven), npartitions=3,
          error={"code": "USER", "contains": "fail_on_seven"}),

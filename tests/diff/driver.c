@@ -527,6 +527,49 @@ typedef struct run {
     int take_np;
 } run;
 
+/* Keyed operations (issue 5). */
+static const cbag_val *mod7(cbag_call *c, const cbag_val *x, void *ud)
+{
+    return cbag_new_int(c, ((cbag_int_value(x) % 7) + 7) % 7); /* Python's % */
+}
+
+static const cbag_val *neg(cbag_call *c, const cbag_val *x, void *ud)
+{
+    return cbag_new_int(c, -cbag_int_value(x));
+}
+
+static const cbag_val *first_char(cbag_call *c, const cbag_val *x, void *ud)
+{
+    size_t n;
+    const char *s = cbag_str(x, &n);
+    if (!s)
+        return cbag_failc(c, CBAG_TYPE, "TypeError: not a string");
+    size_t k = 0;
+    if (n) { /* one code point */
+        unsigned char ch = (unsigned char)s[0];
+        k = ch < 0x80 ? 1 : ch < 0xE0 ? 2 : ch < 0xF0 ? 3 : 4;
+        if (k > n)
+            k = n;
+    }
+    return cbag_new_str(c, s, k);
+}
+
+static const cbag_val *first_of(cbag_call *c, const cbag_val *x, void *ud)
+{
+    const cbag_val *v = cbag_at(x, 0);
+    return v ? v : cbag_failc(c, CBAG_KEY, "IndexError: index out of range");
+}
+
+static const cbag_val *first_of_self(cbag_call *c, const cbag_val *x, void *ud) { return x; }
+
+static int gt_four(cbag_call *c, const cbag_val *x, void *ud) { return cbag_int_value(x) > 4; }
+
+static cbag *strs_head(run *r, size_t n, size_t np)
+{
+    const cbag_val *v = data(r->cx, "strs");
+    return v ? cbag_from_sequence(r->cx, head(r->cx, v, n), np, 0) : NULL;
+}
+
 #define CASE(name) static void name(run *r)
 #define CX (r->cx)
 #define B (r->b)
@@ -745,6 +788,86 @@ CASE(pluck_a) { BAG(cbag_pluck(B, "a")); }
 CASE(pluck_int0) { BAG(cbag_pluckv(B, I(CX, 0), NULL)); }
 CASE(sum_v_or_none) { ITEM(cbag_sum(cbag_pluckv(B, S(CX, "v"), r->none))); }
 
+CASE(freq) { BAG(cbag_frequencies(B, false)); }
+CASE(freq_names) { BAG(cbag_frequencies(cbag_pluck(B, "name"), false)); }
+CASE(freq_names_sorted) { BAG(cbag_frequencies(cbag_pluck(B, "name"), true)); }
+CASE(freq_mod7_sorted) { BAG(cbag_frequencies(cbag_map(B, mod7, NULL), true)); }
+CASE(freq_pairs_tuples)
+{
+    const cbag_val *k[2] = {I(CX, 0), I(CX, 1)};
+    BAG(cbag_frequencies(cbag_pluckv(B, L(CX, 2, k), NULL), true));
+}
+CASE(freq_empty_parts)
+{
+    BAG(cbag_frequencies(cbag_map(cbag_filter(B, gt_900000, NULL), mod7, NULL), false));
+}
+CASE(distinct) { BAG(cbag_distinct(B)); }
+CASE(distinct_names) { BAG(cbag_distinct(cbag_pluck(B, "name"))); }
+CASE(distinct_key_name) { BAG(cbag_distinct_named(B, NULL, S(CX, "name"), NULL, NULL)); }
+CASE(distinct_key_email) { BAG(cbag_distinct_named(B, NULL, S(CX, "email"), NULL, NULL)); }
+CASE(distinct_key_fn) { BAG(cbag_distinct_fn(B, mod7, NULL)); }
+CASE(topk10) { BAG(cbag_topk(B, 10)); }
+CASE(topk_ints_neg) { BAG(cbag_topk_fn(B, 5, neg, NULL)); }
+CASE(topk_key_field) { BAG(cbag_topk_named(B, NULL, 5, S(CX, "id"), NULL, NULL)); }
+CASE(topk_key_zero) { BAG(cbag_topk_named(B, NULL, 20, I(CX, 0), NULL, NULL)); }
+CASE(topk_ties_key) { BAG(cbag_topk_fn(B, 40, first_of, NULL)); }
+CASE(topk_more_than_all) { BAG(cbag_topk(B, 50)); }
+CASE(topk_strs) { BAG(cbag_topk(B, 7)); }
+CASE(topk_empty) { BAG(cbag_topk(B, 3)); }
+CASE(topk_zero) { BAG(cbag_topk(B, 0)); }
+CASE(acc_add) { BAG(cbag_accumulate(B, add, NULL, NULL)); }
+CASE(acc_add_initial) { BAG(cbag_accumulate(B, add, I(CX, -1), NULL)); }
+CASE(acc_sizes) { BAG(cbag_map_partitions(cbag_accumulate(B, add, NULL, NULL), part_len, NULL)); }
+CASE(acc_initial_sizes)
+{
+    BAG(cbag_map_partitions(cbag_accumulate(B, add, I(CX, 0), NULL), part_len, NULL));
+}
+CASE(acc_max2_floats) { BAG(cbag_accumulate(B, max2, NULL, NULL)); }
+CASE(acc_empty_initial) { BAG(cbag_accumulate(B, add, I(CX, 5), NULL)); }
+CASE(acc_empty_parts) { BAG(cbag_accumulate(cbag_filter(B, gt_900000, NULL), add, I(CX, 0), NULL)); }
+CASE(err_acc_first_empty) { BAG(cbag_accumulate(cbag_filter(B, gt_four, NULL), add, NULL, NULL)); }
+CASE(err_acc_callback) { BAG(cbag_accumulate(B, add_fail_on_seven, NULL, NULL)); }
+#define REPART_SIZES(name, n)                                                                      \
+    CASE(name) { BAG(cbag_map_partitions(cbag_repartition(B, n), part_len, NULL)); }
+REPART_SIZES(repart_down3_sizes, 3)
+REPART_SIZES(repart_down7_sizes, 7)
+REPART_SIZES(repart_down13_sizes, 13)
+REPART_SIZES(repart_up23_sizes, 23)
+REPART_SIZES(repart_up7_sizes, 7)
+REPART_SIZES(repart_up_empty, 4)
+CASE(repart_down_to1) { BAG(cbag_repartition(B, 1)); }
+CASE(repart_up7) { BAG(cbag_repartition(B, 7)); }
+CASE(repart_same) { BAG(cbag_repartition(B, 3)); }
+CASE(repart_down_map) { ITEM(cbag_sum(cbag_repartition(cbag_map(B, square, NULL), 4))); }
+CASE(product_small_strs) { BAG(cbag_product(B, strs_head(r, 20, 3))); }
+CASE(product_sizes) { BAG(cbag_map_partitions(cbag_product(B, strs_head(r, 20, 3)), part_len, NULL)); }
+CASE(product_self) { BAG(cbag_product(B, B)); }
+CASE(product_empty) { BAG(cbag_product(B, cbag_from_sequence(CX, cbag_new_list(cbag_main(CX), 0), 1, 0))); }
+CASE(join_first_char)
+{
+    BAG(cbag_join_fn(B, head(CX, data(CX, "strs"), 100), first_char, NULL, NULL));
+}
+CASE(join_kv_names)
+{
+    const cbag_val *k[2] = {S(CX, "id"), S(CX, "name")};
+    BAG(cbag_join_named(cbag_pluckv(B, L(CX, 2, k), NULL), NULL, data(CX, "kv"), NULL, I(CX, 1),
+                        NULL, I(CX, 0), NULL, NULL));
+}
+CASE(join_bag_other)
+{
+    const cbag_val *k[2] = {S(CX, "id"), S(CX, "name")};
+    BAG(cbag_join_named(cbag_pluckv(B, L(CX, 2, k), NULL), NULL, NULL,
+                        seqnp(CX, data(CX, "kv"), 1), I(CX, 1), NULL, I(CX, 0), NULL, NULL));
+}
+CASE(join_mod7) { BAG(cbag_join_fn(B, data(CX, "small"), mod7, NULL, NULL)); }
+CASE(join_ties) { BAG(cbag_join_fn(B, data(CX, "ties"), first_of_self, NULL, NULL)); }
+CASE(err_join_multi_bag)
+{
+    const cbag_val *xs[2] = {I(CX, 1), I(CX, 2)};
+    BAG(cbag_join_named(B, NULL, NULL, cbag_from_sequence(CX, L(CX, 2, xs), 2, 0), NULL, mod7,
+                        NULL, NULL, NULL));
+}
+
 static const struct {
     const char *name;
     void (*build)(run *r);
@@ -950,6 +1073,61 @@ static const struct {
     {"err_pluck_str_on_list", pluck_a},
     {"err_pluck_int_on_dict", pluck_int0},
     {"err_sum_none", sum_v_or_none},
+    {"freq_names", freq_names},
+    {"freq_names_sorted", freq_names_sorted},
+    {"freq_ties", freq},
+    {"freq_mod7_sorted", freq_mod7_sorted},
+    {"freq_pairs_tuples", freq_pairs_tuples},
+    {"freq_strs", freq},
+    {"freq_empty", freq},
+    {"freq_empty_parts", freq_empty_parts},
+    {"distinct_names", distinct_names},
+    {"distinct_key_name", distinct_key_name},
+    {"distinct_key_fn", distinct_key_fn},
+    {"distinct_ties", distinct},
+    {"distinct_empty", distinct},
+    {"distinct_floats", distinct},
+    {"err_distinct_key_missing", distinct_key_email},
+    {"topk_ints", topk10},
+    {"topk_ints_neg", topk_ints_neg},
+    {"topk_key_field", topk_key_field},
+    {"topk_key_zero", topk_key_zero},
+    {"topk_ties_key", topk_ties_key},
+    {"topk_more_than_all", topk_more_than_all},
+    {"topk_strs", topk_strs},
+    {"topk_empty", topk_empty},
+    {"topk_zero", topk_zero},
+    {"acc_add", acc_add},
+    {"acc_add_initial", acc_add_initial},
+    {"acc_sizes", acc_sizes},
+    {"acc_initial_sizes", acc_initial_sizes},
+    {"acc_ints", acc_add},
+    {"acc_max2_floats", acc_max2_floats},
+    {"acc_empty", acc_add},
+    {"acc_empty_initial", acc_empty_initial},
+    {"acc_empty_parts", acc_empty_parts},
+    {"err_acc_first_empty", err_acc_first_empty},
+    {"err_acc_callback", err_acc_callback},
+    {"repart_down3_sizes", repart_down3_sizes},
+    {"repart_down7_sizes", repart_down7_sizes},
+    {"repart_down13_sizes", repart_down13_sizes},
+    {"repart_down_to1", repart_down_to1},
+    {"repart_up23_sizes", repart_up23_sizes},
+    {"repart_up7", repart_up7},
+    {"repart_up7_sizes", repart_up7_sizes},
+    {"repart_same", repart_same},
+    {"repart_up_empty", repart_up_empty},
+    {"repart_down_map", repart_down_map},
+    {"product_small_strs", product_small_strs},
+    {"product_sizes", product_sizes},
+    {"product_self", product_self},
+    {"product_empty", product_empty},
+    {"join_first_char", join_first_char},
+    {"join_kv_names", join_kv_names},
+    {"join_bag_other", join_bag_other},
+    {"join_mod7", join_mod7},
+    {"join_ties", join_ties},
+    {"err_join_multi_bag", err_join_multi_bag},
 };
 
 /* Cases run on a context with cbag_options.split_every set (dask: the
