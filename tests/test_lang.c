@@ -326,6 +326,110 @@ static void test_threads(void **state) {
         "(6, 1426)]");
 }
 
+/* The C API's text for df.groupby(by)[col].agg() (or head n) of the JSON
+ * records, on their own context: what the language must print. */
+static char *capi_frame(const char *json, size_t nparts, const char *by,
+                        const char *col, const char *agg, size_t head) {
+    cbag_options o = {0};
+    o.workers = 4;
+    cbag_ctx *cx = cbag_open(&o);
+    assert_non_null(cx);
+    const cbag_val *seq = cbag_json_parse(cbag_main(cx), json, strlen(json));
+    assert_non_null(seq);
+    cbag *b = cbag_from_sequence(cx, seq, nparts, 0);
+    cbag_frame *f = cbag_to_dataframe(b, NULL);
+    if (agg) f = cbag_frame_groupby(f, by, col, agg);
+    assert_non_null(f);
+    char *out = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&out, &n);
+    assert_non_null(m);
+    assert_int_equal(
+        head ? cbag_frame_print_head(m, f, head) : cbag_frame_print(m, f), 0);
+    fclose(m);
+    cbag_close(cx);
+    if (n && out[n - 1] == '\n') out[n - 1] = '\0';
+    return out;
+}
+
+static void expect_capi(const char *json, size_t nparts, const char *by,
+                        const char *col, const char *agg, size_t head,
+                        const char *expr) {
+    char src[2048];
+    snprintf(src, sizeof src,
+             "null = None\ndf = db.from_sequence(%s, npartitions=%zu)"
+             ".to_dataframe()\n%s",
+             json, nparts, expr);
+    char *want = capi_frame(json, nparts, by, col, agg, head);
+    expect(src, want);
+    free(want);
+}
+
+static void test_frames(void **state) {
+    (void)state;
+    const char *recs =
+        "[{\"k\": \"b\", \"v\": 1, \"s\": \"x\"}, {\"k\": \"a\", \"v\": 2}, "
+        "{\"k\": \"b\", \"v\": null, \"s\": \"y\"}, {\"k\": \"a\", \"v\": 4.5},"
+        " {\"k\": \"c\", \"s\": \"x\"}, {\"k\": \"b\", \"v\": -3}]";
+    /* as the C API prints them */
+    expect_capi(recs, 2, NULL, NULL, NULL, 5, "df.head()");
+    expect_capi(recs, 2, NULL, NULL, NULL, 2, "df.head(2)");
+    expect_capi(recs, 3, "k", "v", "count", 0,
+                "df.groupby('k').v.count().compute()");
+    expect_capi(recs, 3, "k", "v", "sum", 0, "df.groupby('k')['v'].sum()");
+    expect_capi(recs, 2, "k", "s", "nunique", 0,
+                "df.groupby('k').s.agg('nunique')");
+    expect_capi(recs, 2, "k", NULL, "size", 0, "df.groupby(df.k).size()");
+    expect_capi(recs, 2, "k", NULL, "max", 0, "df.groupby('k').max()");
+    expect_capi(recs, 1, "s", "v", "mean", 3,
+                "df.groupby(['s']).v.mean().compute().head(3)");
+    /* and as pandas prints them */
+    const char *mk = "df = db.from_sequence([{'k': 'b', 'v': 1}, {'k': 'a', "
+                     "'v': 2}, {'k': 'b', 'v': 3}], npartitions=2)"
+                     ".to_dataframe()\n";
+    char src[1024];
+#define EXPECT(expr, want)                                                     \
+    do {                                                                       \
+        snprintf(src, sizeof src, "%s%s", mk, expr);                           \
+        expect(src, want);                                                     \
+    } while (0)
+    EXPECT("df.head()", "   k  v\n0  b  1\n1  a  2\n0  b  3");
+    EXPECT("df.groupby('k').v.count()",
+           "k\na    1\nb    2\nName: v, dtype: int64");
+    EXPECT("df[df.v > 1]", "   k  v\n1  a  2\n0  b  3");
+    EXPECT("df[(df['k'] == 'b') & (df.v < 3)]", "   k  v\n0  b  1");
+    EXPECT("df[['v']].head(1)", "   v\n0  1");
+    EXPECT("df.columns, len(df), df.npartitions", "(['k', 'v'], 3, 2)");
+    EXPECT("df.dtypes", "k    object\nv     int64\ndtype: object");
+    EXPECT("df.dtypes['v'], df.v.dtype, df.v.name", "('int64', 'int64', 'v')");
+    EXPECT("df.v.sum(), df.v.mean(), df.v.max(), df['v'].count()",
+           "(6, 2.0, 3, 3)");
+    EXPECT("df.to_bag().compute()", "[('b', 1), ('a', 2), ('b', 3)]");
+    EXPECT("df.to_bag(format='dict').map(lambda r: r['v']).sum()", "6");
+    EXPECT("df.compute() is df or True", "True");
+    EXPECT("db.from_sequence([(1, 'x'), (2, 'y')], npartitions=1).to_dataframe("
+           "columns=['n', 's']).head()",
+           "   n  s\n0  1  x\n1  2  y");
+    EXPECT("db.from_sequence([{'a': 1}, {'a': 2}], npartitions=1).to_dataframe("
+           "meta={'a': 'float64'}).head()",
+           "     a\n0  1.0\n1  2.0");
+    /* errors name the column */
+    snprintf(src, sizeof src, "%sdf['x']", mk);
+    expect_error(src, RUN_ERROR, "KeyError", "'x' is not a column");
+    snprintf(src, sizeof src, "%sdf[df.x > 1]", mk);
+    expect_error(src, RUN_ERROR, "AttributeError", "'x'");
+    snprintf(src, sizeof src, "%sdf.groupby('k').x.count()", mk);
+    expect_error(src, RUN_ERROR, "AttributeError", "'x'");
+    snprintf(src, sizeof src, "%sdf.groupby('k')['v'].median()", mk);
+    expect_error(src, RUN_ERROR, "'median'", NULL);
+    snprintf(src, sizeof src, "%sdf[df.k > 1]", mk);
+    expect_error(src, RUN_ERROR, "k", NULL);
+    snprintf(src, sizeof src,
+             "%sdb.range(3, npartitions=1).map(lambda x: df.v).sum()", mk);
+    expect_error(src, RUN_ERROR, "workers", NULL);
+#undef EXPECT
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lexer),
@@ -338,6 +442,7 @@ int main(void) {
         cmocka_unit_test(test_bags),
         cmocka_unit_test(test_callback_errors),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

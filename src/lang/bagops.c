@@ -757,12 +757,14 @@ int cbag__bag_method(cbag__st *st, const cbag__node *at, const cbag__lv *x,
     if (!strcmp(name, "foldby")) return m_foldby(st, at, b, a, out);
     if (!strcmp(name, "groupby")) return m_groupby(st, at, b, a, out);
     if (!strcmp(name, "to_textfiles")) return m_to_textfiles(st, at, b, a, out);
+    if (!strcmp(name, "to_dataframe"))
+        return cbag__to_dataframe(st, at, b, a, out);
     return cbag__err(st, at, E_ATTR,
                      "'Bag' object has no attribute '%s' (cbag supports map, "
                      "filter, remove, starmap, pluck, flatten, map_partitions, "
                      "take, compute, count, sum, mean, min, max, var, std, "
                      "any, all, fold, reduction, foldby, groupby, "
-                     "to_textfiles, visualize)",
+                     "to_textfiles, to_dataframe, visualize)",
                      name);
 }
 

@@ -87,6 +87,11 @@ static int bi_len(cbag__st *st, const cbag__args *a, cbag__lv *out) {
     const cbag__lv *x = &a->v[0];
     if (x->k == LV_SEQ)
         return ret_int(st, (int64_t)((const cbag__seq *)x->a)->n, out);
+    if (cbag__frame_kind(x->k)) {
+        int64_t n;
+        if (cbag__frame_len(st, NULL, x, &n)) return -1;
+        return ret_int(st, n, out);
+    }
     if (x->k == LV_VAL) {
         const cbag_val *v = LVV(*x);
         switch (cbag_typeof(v)) {

@@ -366,6 +366,8 @@ static int eval_call(const cbag__node *n, cbag__st *st, const cbag__lv *fn,
                 if (rc == 0) rc = cbag__call(st, n, &f, &a, out);
             } else if (self->k == LV_BAG || self->k == LV_ITEM) {
                 rc = cbag__bag_method(st, n, self, n->s, &a, out);
+            } else if (cbag__frame_kind(self->k)) {
+                rc = cbag__frame_method(st, n, self, n->s, &a, out);
             } else {
                 rc = cbag__method(st, n, self, n->op, n->s, &a, out);
             }
@@ -395,6 +397,7 @@ static int ev_attr(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     if (x.k == LV_MOD) return cbag__mod_getattr(st, n, x.a, n->s, out);
     if (x.k == LV_BAG || x.k == LV_ITEM)
         return cbag__bag_attr(st, n, &x, n->s, out);
+    if (cbag__frame_kind(x.k)) return cbag__frame_attr(st, n, &x, n->s, out);
     if (n->op >= 0)
         return cbag__err(st, n, E_NOTIMPL,
                          "method values are not supported: call "
@@ -482,6 +485,8 @@ static int ev_cmp(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     if (n->kids[0]->ev(n->kids[0], st, &x)) return -1;
     for (size_t i = 1; i < n->n; i++) {
         if (n->kids[i]->ev(n->kids[i], st, &y)) return -1;
+        if (n->n == 2 && (x.k == LV_FCOL || y.k == LV_FCOL))
+            return cbag__frame_cmp(st, n, n->ops[0], &x, &y, out);
         int r = cbag__compare(st, n, n->ops[i - 1], &x, &y);
         if (r < 0) return -1;
         if (!r) {

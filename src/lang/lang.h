@@ -35,7 +35,13 @@ enum {
     LV_MOD,       /* a: const cbag__module * */
     LV_BAG,       /* b: cbag * */
     LV_ITEM,      /* b: cbag_item * */
-    LV_SEQ        /* a: cbag__seq *: a list or tuple holding non-data */
+    LV_SEQ,       /* a: cbag__seq *: a list or tuple holding non-data */
+    /* frames (frameops.c) */
+    LV_FRAME,  /* b: cbag_frame * */
+    LV_FCOL,   /* a: a column handle: df['c'], df.c */
+    LV_FMASK,  /* a: a boolean mask: df.c > 0, m1 & m2 */
+    LV_FGROUP, /* a: df.groupby('k'), its ['c'] or .c */
+    LV_FDTYPES /* b: cbag_frame *: df.dtypes */
 };
 
 typedef struct cbag__lv {
@@ -430,6 +436,34 @@ const cbag__lv *cbag__kwarg(const cbag__args *a, const char *name);
 int cbag__argn(cbag__st *st, const char *fname, const cbag__args *a, size_t lo,
                size_t hi);
 extern const cbag__builtin cbag__bi_json_loads;
+
+/* ------------------------------------------------------------------------ */
+/* frameops.c: bag.to_dataframe() and the frame values (LV_FRAME...)        */
+
+bool cbag__frame_kind(int k);
+const char *cbag__frame_type(int k);
+int cbag__to_dataframe(cbag__st *st, const cbag__node *at, cbag *b,
+                       const cbag__args *a, cbag__lv *out);
+int cbag__frame_method(cbag__st *st, const cbag__node *at, const cbag__lv *x,
+                       const char *name, const cbag__args *a, cbag__lv *out);
+int cbag__frame_attr(cbag__st *st, const cbag__node *at, const cbag__lv *x,
+                     const char *name, cbag__lv *out);
+int cbag__frame_subscr(cbag__st *st, const cbag__node *at, const cbag__lv *x,
+                       const cbag__lv *k, cbag__lv *out);
+/* x OP y with a column on either side: a mask. */
+int cbag__frame_cmp(cbag__st *st, const cbag__node *at, int op,
+                    const cbag__lv *x, const cbag__lv *y, cbag__lv *out);
+/* mask & mask; other operators are errors. */
+int cbag__frame_binop(cbag__st *st, const cbag__node *at, int op,
+                      const cbag__lv *x, const cbag__lv *y, cbag__lv *out);
+int cbag__frame_len(cbag__st *st, const cbag__node *at, const cbag__lv *x,
+                    int64_t *out);
+/* Writes a frame value as pandas prints it (cbag_frame_print). */
+int cbag__frame_print(cbag__st *st, const cbag__node *at, const cbag__lv *x,
+                      FILE *out);
+/* That text without the final newline, malloc'd. */
+int cbag__frame_repr(cbag__st *st, const cbag__node *at, const cbag__lv *x,
+                     char **s, size_t *len);
 extern const cbag__builtin cbag__bi_print;
 
 /* ------------------------------------------------------------------------ */

@@ -22,6 +22,11 @@ const char *cbag__lv_type(const cbag__lv *v) {
     case LV_BAG: return "Bag";
     case LV_ITEM: return "Item";
     case LV_SEQ: return ((const cbag__seq *)v->a)->tuple ? "tuple" : "list";
+    case LV_FRAME:
+    case LV_FCOL:
+    case LV_FMASK:
+    case LV_FGROUP:
+    case LV_FDTYPES: return cbag__frame_type(v->k);
     default: return "unset";
     }
 }
@@ -292,6 +297,8 @@ int cbag__fmt_percent(cbag__st *st, const cbag__node *at, const cbag_val *f,
 
 int cbag__binop(cbag__st *st, const cbag__node *at, int op, const cbag__lv *x,
                 const cbag__lv *y, cbag__lv *out) {
+    if (cbag__frame_kind(x->k) || cbag__frame_kind(y->k))
+        return cbag__frame_binop(st, at, op, x, y, out);
     if (x->k != LV_VAL || y->k != LV_VAL) goto unsupported;
     const cbag_val *a = LVV(*x), *b = LVV(*y);
     cbag_type ta = cbag_typeof(a), tb = cbag_typeof(b);
@@ -477,6 +484,7 @@ static int str_char(cbag__st *st, const cbag__node *at, const cbag_val *s,
 
 int cbag__subscr(cbag__st *st, const cbag__node *at, const cbag__lv *x,
                  const cbag__lv *k, cbag__lv *out) {
+    if (cbag__frame_kind(x->k)) return cbag__frame_subscr(st, at, x, k, out);
     if (x->k == LV_SEQ) {
         const cbag__seq *s = x->a;
         if (k->k != LV_VAL || !is_intlike(cbag_typeof(LVV(*k))))
@@ -723,6 +731,13 @@ int cbag__str(cbag__st *st, const cbag__node *at, const cbag__lv *x, bool repr,
                      cbag_npartitions(x->b));
             break;
         case LV_ITEM: snprintf(buf, sizeof buf, "cbag.Item"); break;
+        case LV_FRAME:
+        case LV_FCOL:
+        case LV_FMASK:
+        case LV_FGROUP:
+        case LV_FDTYPES:
+            if (cbag__frame_repr(st, at, x, &s, &len)) return -1;
+            break;
         case LV_SEQ: {
             const cbag__seq *q = x->a;
             size_t cap = 64, n = 0;

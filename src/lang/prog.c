@@ -183,6 +183,13 @@ int cbag__prog_show(cbag__prog *p, const cbag__lv *last, int fmt, FILE *out,
         }
     }
     if (v.k == LV_VAL && cbag_is_null(LVV(v))) return RUN_OK; /* as Python */
+    if (cbag__frame_kind(v.k)) { /* as pandas prints it, whatever fmt */
+        if (cbag__frame_print(st, p->last, &v, out)) {
+            cbag__report(p, st, err);
+            return RUN_ERROR;
+        }
+        return RUN_OK;
+    }
     if (v.k != LV_VAL) {
         if (cbag__str(st, p->last, &v, true, &v)) {
             cbag__report(p, st, err);

@@ -153,6 +153,76 @@ check visualize 0 "4.0" --visualize g.dot "db.from_sequence([1, 2], npartitions=
 grep -q digraph g.dot 2>/dev/null && ok || bad "visualize writes DOT"
 
 # ---------------------------------------------------------------------------
+# DataFrames (the tutorial's to_dataframe cells) on a small data set
+"$CBAG" prep accounts --dir "$tmp/fdata" --files 3 --accounts 30 --transactions 300 >/dev/null \
+  && ok || bad "prep accounts (frames)"
+cat > frames.py <<'EOF'
+js = db.read_text('fdata/accounts.*.json.gz').map(json.loads)
+def denormalize(record):
+    return [{'id': record['id'], 'name': record['name'], 'amount': transaction['amount'], 'transaction-id': transaction['transaction-id']} for transaction in record['transactions']]
+transactions = js.map(denormalize).flatten()
+df = transactions.to_dataframe()
+EOF
+fr=$(cat frames.py)
+# df.head(): a header line and five rows indexed 0..4, as pandas prints it
+out=$("$CBAG" "$fr
+df.head()" 2>&1)
+[ "$(printf '%s\n' "$out" | wc -l)" -eq 6 ] \
+  && printf '%s\n' "$out" | head -1 | grep -qE '^ +id +name +amount +transaction-id$' \
+  && [ "$(printf '%s\n' "$out" | tail -5 | cut -c1)" = "$(printf '0\n1\n2\n3\n4')" ] \
+  && ok || bad "frame head shape" "$out"
+check frame-head-n 0 "3" "$fr
+len(str(df.head(2)).splitlines())"
+check frame-columns 0 "['id', 'name', 'amount', 'transaction-id'] 900" "$fr
+print(df.columns, len(df))"
+check frame-dtypes 0 "id                 int64
+name              object
+amount             int64
+transaction-id     int64
+dtype: object" "$fr
+df.dtypes"
+# groupby counts = foldby's = the transactions of each name
+check frame-groupby-foldby 0 "True True True 18" "$fr
+from operator import add
+g = df.groupby('name')['transaction-id'].count().compute()
+a = sorted(g.to_bag(index=True).compute())
+b = sorted(transactions.foldby('name', lambda t, _: t + 1, 0, add, 0).compute())
+c = sorted(df.groupby('name').size().to_bag(index=True).compute())
+d = sorted(js.map(lambda r: (r['name'], len(r['transactions']))).foldby(lambda t: t[0], lambda acc, t: acc + t[1], initial=0, combine=add, combine_initial=0).compute())
+print(a == b, a == c, a == [x for x in d if x[1]], len(a))"
+check frame-filter 0 "True True" "$fr
+n = len(df[df.amount > 1000]) + len(df[df['amount'] <= 1000])
+print(n == len(df), len(df[(df.name == 'Tim') & (0 < df.amount)]) == transactions.filter(lambda t: t['name'] == 'Tim' and t['amount'] > 0).count().compute())"
+check frame-select 0 "      name  amount
+0  Charlie    1756" "$fr
+df[['name', 'amount']].head(1)"
+check frame-column-sum 0 "True" "$fr
+df.amount.sum() == transactions.pluck('amount').sum().compute()"
+check frame-to-bag 0 "[(0, 'Charlie', 1756, 0)] [{'index': 0, 'id': 0, 'name': 'Charlie', 'amount': 1756, 'transaction-id': 0}]" "$fr
+print(df.head(1).to_bag().compute(), df.head(1).to_bag(index=True, format='dict').compute())"
+check_err frame-bad-column 1 "KeyError: 'nme' is not a column" "$fr
+df['nme']"
+check_err frame-bad-groupby 1 "KeyError: 'nme' is not a column" "$fr
+df.groupby('nme').size()"
+check_err frame-bad-attr 1 "no attribute 'nme'" "$fr
+df.nme"
+"$CBAG" "$fr
+df.head(3).to_csv('fout-*.csv')" >/dev/null 2>&1 && [ "$(head -2 fout-0.csv)" = ",id,name,amount,transaction-id
+0,0,Charlie,1756,0" ] && ok || bad "frame to_csv" "$(head -3 fout-0.csv 2>&1)"
+# the same text as pandas prints through Python's dask, where it is installed
+if /usr/bin/python3 -c 'import dask.bag, dask.dataframe, pandas' 2>/dev/null; then
+  q='print(df.head())
+print(df.groupby("name")["transaction-id"].count().compute())
+print(js.to_dataframe().groupby("name").id.count().compute().head())
+print(df[df.amount > 1000].groupby("name").amount.mean().compute().head(3))'
+  py=$( (printf 'import json, dask, dask.bag as db\ndask.config.set(scheduler="sync")\n%s\n%s\n' "$fr" "$q") | /usr/bin/python3 - 2>/dev/null)
+  mine=$("$CBAG" "$fr
+$q" 2>&1)
+  [ -n "$py" ] && [ "$py" = "$mine" ] && ok || bad "frames same as dask" "dask: $py
+cbag: $mine"
+fi
+
+# ---------------------------------------------------------------------------
 # Errors and exit codes
 check_err syntax 2 "SyntaxError" 'db.range(3, npartitions=1).map(lambda x: x +)'
 check_err caret 2 '^ *\^$' 'x = (1 +* 2)'
@@ -180,6 +250,10 @@ out=$(printf 'x = 2\nx * 21\n' | "$CBAG"); [ "$out" = 42 ] && ok || bad "program
 "$CBAG" tutorial --data "$tmp/data" >tut.out 2>tut.err; rc=$?
 [ $rc -eq 0 ] && grep -q '^\[4, 16, 36, 64, 100\]$' tut.out && grep -q "^In \[95\]:" tut.out \
   && grep -q "Wall time" tut.out && ok || bad "tutorial" "$(tail -5 tut.out; cat tut.err)"
+# every cell runs but the S3 one and client.shutdown; the frame cells print as pandas
+[ "$(grep -c '^(skipped' tut.out)" -eq 2 ] && grep -q '^Name: transaction-id, dtype: int64$' tut.out \
+  && grep -q '^Name: id, dtype: int64$' tut.out && grep -qE '^ +id +name +amount +transaction-id$' tut.out \
+  && ok || bad "tutorial frame cells" "$(grep -A3 skipped tut.out)"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
