@@ -246,6 +246,21 @@ out=$("$CBAG" --help); rc=$?
 out=$("$CBAG" --version); [[ $out == cbag\ [0-9]* ]] && ok || bad "--version" "$out"
 out=$(printf 'x = 2\nx * 21\n' | "$CBAG"); [ "$out" = 42 ] && ok || bad "program on stdin" "$out"
 
+# the interactive prompt, under a pseudo-terminal (util-linux script)
+if command -v script >/dev/null; then
+  out=$(printf '1 + 1\nx = [1, 2]\nx + [3]\nlen("abc") *\n' | timeout 20 script -q -c "$CBAG" /dev/null | tr -d '\r')
+  printf '%s' "$out" | grep -q '^>>> ' && printf '%s' "$out" | grep -qx '2' \
+    && printf '%s' "$out" | grep -qx '\[1, 2, 3\]' && printf '%s' "$out" | grep -q 'SyntaxError' \
+    && ok || bad "prompt under a pty" "$out"
+fi
+
+# SIGINT stops a compute: exit 130, no temporary output file left behind
+mkdir -p "$tmp/int"
+"$CBAG" "db.range(200000000, npartitions=8).map(lambda x: str(x)).to_textfiles('$tmp/int/*.txt')" >/dev/null 2>int.err &
+pid=$!; sleep 1; kill -INT $pid; wait $pid; rc=$?
+[ $rc -eq 130 ] && grep -q interrupted int.err && [ -z "$(ls -A "$tmp/int" 2>/dev/null)" ] \
+  && ok || bad "SIGINT" "rc=$rc $(cat int.err; ls -A "$tmp/int")"
+
 # tutorial subcommand on the small data set
 "$CBAG" tutorial --data "$tmp/data" >tut.out 2>tut.err; rc=$?
 [ $rc -eq 0 ] && grep -q '^\[4, 16, 36, 64, 100\]$' tut.out && grep -q "^In \[95\]:" tut.out \
