@@ -450,6 +450,74 @@ cbag *cbag_join_named(cbag *b, const char *name, const cbag_val *other,
     cbag_join_named((b), #on_self_fn, (other), NULL, NULL, (on_self_fn),   \
                     NULL, (on_other_fn), (ud))
 
+/* Shuffles beyond dask (Spark's reduceByKey, a join of two partitioned bags,
+ * a distributed sort). Their output is partitioned, and the same whatever
+ * the worker count. The shuffle is held in memory (it does not spill as
+ * groupby's does): reduce_by_key keeps one table of partial results per
+ * input partition, join_bags and sort_by a copy of every element. */
+
+/* Spark's reduceByKey: per input partition a table of key -> accumulator
+ * as foldby's (a key's first element seeds it, then acc = binop(acc, x));
+ * the entries are hash-partitioned by key as groupby's elements are into
+ * npartitions (0: as many as b has) output partitions, each of which
+ * merges the tables of the input partitions in input order with binop.
+ * Elements are (key, accumulator) tuples, keys in first-seen order within
+ * their partition: together, the pairs of foldby(key, binop). The key is
+ * field (a dict key or index, copied) or key_fn(x), not both. */
+cbag *cbag_reduce_by_key_named(cbag *b, const char *name,
+                               const cbag_val *field, cbag_map_fn key_fn,
+                               cbag_binop_fn binop, size_t npartitions,
+                               void *ud);
+/* By a string field: cbag_reduce_by_key(js, "name", add, 8, NULL). */
+cbag *cbag_reduce_by_key_str(cbag *b, const char *field, const char *name,
+                             cbag_binop_fn binop, size_t npartitions,
+                             void *ud);
+#define cbag_reduce_by_key(b, field, binop, npartitions, ud)               \
+    cbag_reduce_by_key_str((b), (field), #binop, (binop), (npartitions),   \
+                           (ud))
+#define cbag_reduce_by_key_fn(b, key_fn, binop, npartitions, ud)           \
+    cbag_reduce_by_key_named((b), #binop, NULL, (key_fn), (binop),         \
+                             (npartitions), (ud))
+
+/* An inner join of two partitioned bags by key, shuffling both: each side
+ * is hash-partitioned by key as groupby's elements are into npartitions
+ * (0: as many as left has) output partitions; output partition j is a hash
+ * join of the two sides' bucket j (built on the right's, probed with the
+ * left's), a (left_element, right_element) tuple for every pair of equal
+ * keys (Python equality: 1 == 1.0), in left input order, then right input
+ * order. Keys: left_on (a field, copied) or left_fn for left elements;
+ * right_on or right_fn for right ones (both NULL: as left's). */
+cbag *cbag_join_bags_named(cbag *left, cbag *right, const char *name,
+                           const cbag_val *left_on, cbag_map_fn left_fn,
+                           const cbag_val *right_on, cbag_map_fn right_fn,
+                           size_t npartitions, void *ud);
+#define cbag_join_bags(left, right, left_on, right_on, npartitions)        \
+    cbag_join_bags_named((left), (right), NULL, (left_on), NULL,           \
+                         (right_on), NULL, (npartitions), NULL)
+#define cbag_join_bags_fn(left, right, left_fn, right_fn, npartitions, ud) \
+    cbag_join_bags_named((left), (right), #left_fn, NULL, (left_fn), NULL, \
+                         (right_fn), (npartitions), (ud))
+
+/* The bag sorted by key (cbag_cmp's total order; reverse: largest first)
+ * in npartitions (0: as many as b has) partitions whose concatenation is
+ * sorted, as Python's sorted(key=..., reverse=...): stable, equal keys in
+ * input order. Every k-th key of each partition is sampled to choose range
+ * boundaries, each element goes to its range's partition (equal keys to
+ * the same one, so sizes follow the data), and each partition is merge
+ * sorted. The key is field (copied), or key_fn(x), or with neither the
+ * element itself. */
+cbag *cbag_sort_by_named(cbag *b, const char *name, const cbag_val *field,
+                         cbag_map_fn key_fn, size_t npartitions, bool reverse,
+                         void *ud);
+#define cbag_sort(b, npartitions, reverse)                                 \
+    cbag_sort_by_named((b), NULL, NULL, NULL, (npartitions), (reverse), NULL)
+#define cbag_sort_by(b, field, npartitions, reverse)                       \
+    cbag_sort_by_named((b), NULL, (field), NULL, (npartitions), (reverse), \
+                       NULL)
+#define cbag_sort_by_fn(b, key_fn, npartitions, reverse, ud)               \
+    cbag_sort_by_named((b), #key_fn, NULL, (key_fn), (npartitions),        \
+                       (reverse), (ud))
+
 /* ------------------------------------------------------------------------ */
 /* Items: reductions (lazy single values)                                   */
 
