@@ -91,24 +91,6 @@ static int stalled(cbag__src *s, int progress, int *count) {
 
 /* The compression libraries that take an allocator get ours, so that the
  * tests' fault injection reaches them too. */
-static void *bz_alloc(void *op, int n, int m) {
-    (void)op;
-    return cbag__malloc((size_t)n * (size_t)m);
-}
-static void bz_free(void *op, void *p) {
-    (void)op;
-    cbag__free(p);
-}
-static void *xz_alloc(void *op, size_t n, size_t m) {
-    (void)op;
-    return cbag__malloc(n * m);
-}
-static void xz_free(void *op, void *p) {
-    (void)op;
-    cbag__free(p);
-}
-static const lzma_allocator xz_allocator = {xz_alloc, xz_free, NULL};
-
 /* Reads more input when all of it has been used: 0, or an error. */
 static int fill(cbag__src *s) {
     if (s->in_pos < s->in_len || s->in_eof) return 0;
@@ -226,8 +208,8 @@ static ssize_t read_bz2(cbag__src *s, unsigned char *dst, size_t n) {
             if (s->lib_init) BZ2_bzDecompressEnd(bz);
             s->lib_init = 0;
             memset(bz, 0, sizeof *bz);
-            bz->bzalloc = bz_alloc;
-            bz->bzfree = bz_free;
+            bz->bzalloc = cbag__bz_alloc;
+            bz->bzfree = cbag__bz_free;
             int r = BZ2_bzDecompressInit(bz, 0, 0);
             if (r == BZ_MEM_ERROR) return fail(s, CBAG_NOMEM, "out of memory");
             if (r != BZ_OK)
@@ -275,7 +257,7 @@ static int xz_start(cbag__src *s) {
     s->lib_init = 0;
     lzma_stream init = LZMA_STREAM_INIT;
     *xz = init;
-    xz->allocator = &xz_allocator;
+    xz->allocator = &cbag__xz_allocator;
     /* auto: .xz and legacy .lzma, as Python's lzma FORMAT_AUTO */
     lzma_ret r = lzma_auto_decoder(xz, UINT64_MAX, 0);
     if (r == LZMA_MEM_ERROR) return (int)fail(s, CBAG_NOMEM, "out of memory");

@@ -160,24 +160,6 @@ static int write_all(cbag__out *o, const void *p, size_t n) {
     return CBAG_OK;
 }
 
-static void *bz_alloc(void *op, int n, int m) {
-    (void)op;
-    return cbag__malloc((size_t)n * (size_t)m);
-}
-static void bz_free(void *op, void *p) {
-    (void)op;
-    cbag__free(p);
-}
-static void *xz_alloc(void *op, size_t n, size_t m) {
-    (void)op;
-    return cbag__malloc(n * m);
-}
-static void xz_free(void *op, void *p) {
-    (void)op;
-    cbag__free(p);
-}
-static const lzma_allocator xz_allocator = {xz_alloc, xz_free, NULL};
-
 static void lz4_prefs(LZ4F_preferences_t *pr, int level) {
     memset(pr, 0, sizeof *pr);
     pr->compressionLevel = level;
@@ -431,8 +413,8 @@ static int start_codec(cbag__out *o) {
         return CBAG_OK;
     }
     case CBAG__CODEC_BZ2: {
-        o->u.bz.bzalloc = bz_alloc;
-        o->u.bz.bzfree = bz_free;
+        o->u.bz.bzalloc = cbag__bz_alloc;
+        o->u.bz.bzfree = cbag__bz_free;
         int r = BZ2_bzCompressInit(&o->u.bz, lv < 1 || lv > 9 ? 9 : lv, 0, 0);
         if (r == BZ_MEM_ERROR) return out_fail(o, CBAG_NOMEM, "out of memory");
         if (r != BZ_OK)
@@ -443,7 +425,7 @@ static int start_codec(cbag__out *o) {
     case CBAG__CODEC_XZ: {
         lzma_stream init = LZMA_STREAM_INIT;
         o->u.xz = init;
-        o->u.xz.allocator = &xz_allocator;
+        o->u.xz.allocator = &cbag__xz_allocator;
         lzma_ret r = lzma_easy_encoder(
             &o->u.xz, lv < 0 || lv > 9 ? 6 : (uint32_t)lv, LZMA_CHECK_CRC64);
         if (r == LZMA_MEM_ERROR)

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <lzma.h>
+
 typedef struct cbag__src cbag__src;
 
 /* Opens path; an uncompressed file is positioned at offset (compressed ones
@@ -25,6 +27,11 @@ const char *cbag__src_error(const cbag__src *s);
 /* Bytes consumed from the file itself (compressed bytes). */
 uint64_t cbag__src_consumed(const cbag__src *s);
 void cbag__src_close(cbag__src *s);
+
+/* alloc.c: allocator hooks for libbz2 and liblzma (cbag's allocator). */
+void *cbag__bz_alloc(void *op, int n, int m);
+void cbag__bz_free(void *op, void *p);
+extern const lzma_allocator cbag__xz_allocator;
 
 /* snprintf into err when err is not NULL (errlen may be 0). */
 void cbag__io_msg(char *err, size_t errlen, const char *fmt, ...)

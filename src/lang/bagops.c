@@ -210,9 +210,9 @@ int cbag__compute(cbag__st *st, const cbag__node *at, const cbag__lv *x,
 
 /* Checks the call's arguments against names: positional in order, or by
  * keyword; fills v (NULL when absent). */
-static int bind(cbag__st *st, const cbag__node *at, const char *fname,
-                const cbag__args *a, const char *const *names, size_t nreq,
-                const cbag__lv **v) {
+int cbag__bind_args(cbag__st *st, const cbag__node *at, const char *fname,
+                    const cbag__args *a, const char *const *names, size_t nreq,
+                    const cbag__lv **v) {
     size_t n = 0;
     while (names[n])
         n++;
@@ -354,7 +354,7 @@ static int db_read_text(cbag__st *st, const cbag__args *a, cbag__lv *out) {
                                         NULL};
     const cbag__lv *v[10];
     if (need_main(st, NULL, "db.read_text") ||
-        bind(st, NULL, "read_text", a, names, 1, v))
+        cbag__bind_args(st, NULL, "read_text", a, names, 1, v))
         return -1;
     cbag_text_options o = {0};
     if (!none(v[1])) {
@@ -419,7 +419,7 @@ static int db_from_sequence(cbag__st *st, const cbag__args *a, cbag__lv *out) {
                                         NULL};
     const cbag__lv *v[3];
     if (need_main(st, NULL, "db.from_sequence") ||
-        bind(st, NULL, "from_sequence", a, names, 1, v))
+        cbag__bind_args(st, NULL, "from_sequence", a, names, 1, v))
         return -1;
     size_t ps, np;
     if (get_size(st, NULL, v[1], "partition_size", &ps) ||
@@ -441,7 +441,7 @@ static int db_range(cbag__st *st, const cbag__args *a, cbag__lv *out) {
     static const char *const names[] = {"n", "npartitions", NULL};
     const cbag__lv *v[2];
     if (need_main(st, NULL, "db.range") ||
-        bind(st, NULL, "range", a, names, 2, v))
+        cbag__bind_args(st, NULL, "range", a, names, 2, v))
         return -1;
     int64_t n;
     size_t np;
@@ -543,7 +543,7 @@ static int m_pluck(cbag__st *st, const cbag__node *at, cbag *b,
                    const cbag__args *a, cbag__lv *out) {
     static const char *const names[] = {"key", "default", NULL};
     const cbag__lv *v[2];
-    if (bind(st, at, "pluck", a, names, 1, v)) return -1;
+    if (cbag__bind_args(st, at, "pluck", a, names, 1, v)) return -1;
     const cbag_val *key, *dflt = NULL;
     if (cbag__need_val(st, at, v[0], &key)) return -1;
     if (v[1] && cbag__need_val(st, at, v[1], &dflt)) return -1;
@@ -555,7 +555,7 @@ static int m_take(cbag__st *st, const cbag__node *at, cbag__lv *self,
     static const char *const names[] = {"k", "npartitions", "compute", "warn",
                                         NULL};
     const cbag__lv *v[4];
-    if (bind(st, at, "take", a, names, 1, v)) return -1;
+    if (cbag__bind_args(st, at, "take", a, names, 1, v)) return -1;
     int64_t k, np = 1;
     if (get_int(st, at, v[0], "k", &k) ||
         (v[1] && get_int(st, at, v[1], "npartitions", &np)))
@@ -572,7 +572,7 @@ static int m_fold(cbag__st *st, const cbag__node *at, cbag *b,
     static const char *const names[] = {"binop", "combine", "initial",
                                         "split_every", NULL};
     const cbag__lv *v[4];
-    if (bind(st, at, "fold", a, names, 1, v)) return -1;
+    if (cbag__bind_args(st, at, "fold", a, names, 1, v)) return -1;
     const cbag_val *init = NULL;
     if (v[2] && cbag__need_val(st, at, v[2], &init)) return -1;
     bool comb = v[1] && !none(v[1]);
@@ -589,7 +589,7 @@ static int m_reduction(cbag__st *st, const cbag__node *at, cbag *b,
     static const char *const names[] = {
         "perpartition", "aggregate", "split_every", "out_type", "name", NULL};
     const cbag__lv *v[5];
-    if (bind(st, at, "reduction", a, names, 2, v)) return -1;
+    if (cbag__bind_args(st, at, "reduction", a, names, 2, v)) return -1;
     int64_t se = 0;
     if (v[2] && !none(v[2]) && get_int(st, at, v[2], "split_every", &se))
         return -1;
@@ -606,7 +606,7 @@ static int m_foldby(cbag__st *st, const cbag__node *at, cbag *b,
         "key",         "binop", "initial", "combine", "combine_initial",
         "split_every", NULL};
     const cbag__lv *v[6];
-    if (bind(st, at, "foldby", a, names, 2, v)) return -1;
+    if (cbag__bind_args(st, at, "foldby", a, names, 2, v)) return -1;
     cbag_foldby_options o = {0};
     if (v[2] && cbag__need_val(st, at, v[2], &o.initial)) return -1;
     if (v[4] && cbag__need_val(st, at, v[4], &o.combine_initial)) return -1;
@@ -633,7 +633,7 @@ static int m_groupby(cbag__st *st, const cbag__node *at, cbag *b,
         "grouper",    "method",  "npartitions", "blocksize",
         "max_branch", "shuffle", NULL};
     const cbag__lv *v[6];
-    if (bind(st, at, "groupby", a, names, 1, v)) return -1;
+    if (cbag__bind_args(st, at, "groupby", a, names, 1, v)) return -1;
     size_t np;
     if (get_size(st, at, v[2], "npartitions", &np)) return -1;
     if (callable(v[0])) {
@@ -655,7 +655,7 @@ static int m_to_textfiles(cbag__st *st, const cbag__node *at, cbag *b,
         "path",    "name_function",   "compression",  "encoding",
         "compute", "storage_options", "last_endline", NULL};
     const cbag__lv *v[7];
-    if (bind(st, at, "to_textfiles", a, names, 1, v)) return -1;
+    if (cbag__bind_args(st, at, "to_textfiles", a, names, 1, v)) return -1;
     if (v[1] && !none(v[1]))
         return cbag__err(st, at, E_NOTIMPL,
                          "to_textfiles: name_function is "
@@ -676,7 +676,7 @@ static int m_visualize(cbag__st *st, const cbag__node *at, const cbag__lv *x,
                        const cbag__args *a, cbag__lv *out) {
     static const char *const names[] = {"filename", "format", NULL};
     const cbag__lv *v[2];
-    if (bind(st, at, "visualize", a, names, 0, v)) return -1;
+    if (cbag__bind_args(st, at, "visualize", a, names, 0, v)) return -1;
     const char *fn = v[0] ? get_str(st, at, v[0], "filename") : "mydask.dot";
     if (!fn) return st->err ? -1 : cbag__err(st, at, E_TYPE, "filename needed");
     FILE *f = fopen(fn, "w");
@@ -740,7 +740,7 @@ int cbag__bag_method(cbag__st *st, const cbag__node *at, const cbag__lv *x,
         static const char *const names[] = {"ddof", NULL};
         const cbag__lv *v[1];
         int64_t ddof = 0;
-        if (bind(st, at, name, a, names, 0, v) ||
+        if (cbag__bind_args(st, at, name, a, names, 0, v) ||
             (v[0] && get_int(st, at, v[0], "ddof", &ddof)))
             return -1;
         return ret_item(st, at,

@@ -148,41 +148,6 @@ static const char *column_of(cbag__st *st, const cbag__node *at, cbag_frame *f,
 }
 
 /* Checks a call's arguments against names (positional, then keywords). */
-static int bind(cbag__st *st, const cbag__node *at, const char *fname,
-                const cbag__args *a, const char *const *names, size_t nreq,
-                const cbag__lv **v) {
-    size_t n = 0;
-    while (names[n])
-        n++;
-    if (a->n > n)
-        return cbag__err(st, at, E_TYPE,
-                         "%s() takes at most %zu positional arguments (%zu "
-                         "given)",
-                         fname, n, a->n);
-    for (size_t i = 0; i < n; i++)
-        v[i] = i < a->n ? &a->v[i] : NULL;
-    for (size_t k = 0; k < a->nkw; k++) {
-        size_t i = 0;
-        while (i < n && strcmp(names[i], a->kw[k].name) != 0)
-            i++;
-        if (i == n)
-            return cbag__err(st, at, E_TYPE,
-                             "%s() got an unexpected keyword argument '%s'",
-                             fname, a->kw[k].name);
-        if (v[i])
-            return cbag__err(st, at, E_TYPE,
-                             "%s() got multiple values for argument '%s'",
-                             fname, a->kw[k].name);
-        v[i] = &a->kw[k].v;
-    }
-    for (size_t i = 0; i < nreq; i++)
-        if (!v[i])
-            return cbag__err(st, at, E_TYPE,
-                             "%s() missing required argument: '%s'", fname,
-                             names[i]);
-    return 0;
-}
-
 static int get_count(cbag__st *st, const cbag__node *at, const cbag__lv *x,
                      const char *what, size_t dflt, size_t *out) {
     if (is_none(x)) {
@@ -274,7 +239,8 @@ int cbag__to_dataframe(cbag__st *st, const cbag__node *at, cbag *b,
     static const char *const names[] = {"meta", "columns", "optimize_graph",
                                         NULL};
     const cbag__lv *v[3];
-    if (need_main(st, at) || bind(st, at, "to_dataframe", a, names, 0, v))
+    if (need_main(st, at) ||
+        cbag__bind_args(st, at, "to_dataframe", a, names, 0, v))
         return -1;
     cbag_frame_meta m = {0};
     bool has = false;
@@ -665,7 +631,7 @@ static int m_head(cbag__st *st, const cbag__node *at, cbag_frame *f,
     static const char *const names[] = {"n", "npartitions", "compute", NULL};
     const cbag__lv *v[3];
     size_t n = 5;
-    if (bind(st, at, "head", a, names, 0, v) ||
+    if (cbag__bind_args(st, at, "head", a, names, 0, v) ||
         get_count(st, at, v[0], "n", 5, &n))
         return -1;
     return ret_frame(st, at, cbag_frame_head(f, n), out);
@@ -675,7 +641,7 @@ static int m_groupby(cbag__st *st, const cbag__node *at, cbag_frame *f,
                      const cbag__args *a, cbag__lv *out) {
     static const char *const names[] = {"by", "sort", "dropna", NULL};
     const cbag__lv *v[3];
-    if (bind(st, at, "groupby", a, names, 1, v)) return -1;
+    if (cbag__bind_args(st, at, "groupby", a, names, 1, v)) return -1;
     const cbag__lv *by = v[0];
     cbag__lv one;
     if (by->k == LV_FCOL) {
@@ -709,7 +675,7 @@ static int m_to_csv(cbag__st *st, const cbag__node *at, cbag_frame *f,
     static const char *const names[] = {"filename", "single_file", "index",
                                         "header",   "sep",         NULL};
     const cbag__lv *v[5];
-    if (bind(st, at, "to_csv", a, names, 1, v)) return -1;
+    if (cbag__bind_args(st, at, "to_csv", a, names, 1, v)) return -1;
     const char *path = str_of(st, at, v[0], "filename");
     if (!path) return -1;
     cbag_frame_csv_options o = {0};
@@ -737,7 +703,7 @@ static int m_to_bag(cbag__st *st, const cbag__node *at, cbag_frame *f,
                     const cbag__args *a, cbag__lv *out) {
     static const char *const names[] = {"index", "format", NULL};
     const cbag__lv *v[2];
-    if (bind(st, at, "to_bag", a, names, 0, v)) return -1;
+    if (cbag__bind_args(st, at, "to_bag", a, names, 0, v)) return -1;
     int flags = CBAG_FRAME_TUPLES;
     if (v[0] && cbag__truthy(v[0])) flags |= CBAG_FRAME_INDEX;
     if (v[1] && !is_none(v[1])) {

@@ -355,6 +355,12 @@ int cbag__call(cbag__st *st, const cbag__node *at, const cbag__lv *fn,
 int cbag__call1(cbag__st *st, const cbag__lv *fn, const cbag__lv *x,
                 cbag__lv *out);
 /* Records an error (the first one wins); returns -1. */
+/* bagops.c: binds positional and keyword arguments to names[] (NULL
+ * terminated; the first nreq required) as Python does; v[i] is NULL for an
+ * argument not given. 0, or -1 with a TypeError on st. */
+int cbag__bind_args(cbag__st *st, const cbag__node *at, const char *fname,
+                    const cbag__args *a, const char *const *names,
+                    size_t nreq, const cbag__lv **v);
 int cbag__err(cbag__st *st, const cbag__node *at, int kind, const char *fmt,
               ...) __attribute__((format(printf, 4, 5)));
 const char *cbag__err_name(int kind);
