@@ -242,14 +242,14 @@ static int assign_groups(const plan *pl, const cbag__fpart *part, ppart *pp,
     kref lastk = {0};
     for (size_t r = 0; r < part->n; r++) {
         if (cell_missing(kc, t, r)) {
-            gid[r] = -1;
+            if (gid) gid[r] = -1;
             continue;
         }
         kref k;
         cell_ref(kc, t, r, &k);
         /* Keys often come in runs (rows of one record): skip the hash. */
         if (last >= 0 && key_eq(t, &k, &lastk)) {
-            gid[r] = (int32_t)last;
+            if (gid) gid[r] = (int32_t)last;
             pp->size[last]++;
             continue;
         }
@@ -264,7 +264,7 @@ static int assign_groups(const plan *pl, const cbag__fpart *part, ppart *pp,
             pp->size = s;
             cap = nc;
         }
-        gid[r] = (int32_t)g;
+        if (gid) gid[r] = (int32_t)g;
         pp->size[g]++;
         last = g;
         lastk = k;
@@ -323,8 +323,20 @@ static int agg_task(cbag__worker *w, size_t part, void *arg) {
     const plan *pl = a->pl;
     const cbag__fpart *p = &pl->f->parts[part];
     ppart *pp = &a->pp[part];
-    int32_t *gid = cbag__malloc((p->n ? p->n : 1) * sizeof *gid);
-    int rc = gid ? assign_groups(pl, p, pp, gid) : -1;
+    /* Row-to-group numbers are needed only to fold column values; a size,
+     * or a count over columns without missing cells, is the group sizes. */
+    int need_rows = pl->agg != AG_SIZE;
+    if (pl->agg == AG_COUNT) {
+        need_rows = 0;
+        for (size_t j = 0; j < pl->ncols; j++) {
+            const cbag__fcol *c = &p->cols[pl->cols[j]];
+            int t = pl->f->types[pl->cols[j]];
+            if (c->valid || t == F_FLOAT || t == F_OBJ) need_rows = 1;
+        }
+    }
+    int32_t *gid = need_rows ? cbag__malloc((p->n ? p->n : 1) * sizeof *gid)
+                             : NULL;
+    int rc = gid || !need_rows ? assign_groups(pl, p, pp, gid) : -1;
     size_t ng = pp->groups.n, nc = pl->ncols;
     if (!rc) {
         pp->st = cbag__calloc(ng * nc + 1, sizeof *pp->st);
@@ -332,8 +344,7 @@ static int agg_task(cbag__worker *w, size_t part, void *arg) {
             pp->uniq = cbag__calloc(nc + 1, sizeof *pp->uniq);
         if (!pp->st || (pl->agg == AG_NUNIQUE && !pp->uniq)) rc = -1;
     }
-    int need_rows = pl->agg != AG_SIZE;
-    for (size_t j = 0; j < nc && !rc && need_rows; j++) {
+    for (size_t j = 0; j < nc && !rc && pl->agg != AG_SIZE; j++) {
         const cbag__fcol *c = &p->cols[pl->cols[j]];
         int t = pl->f->types[pl->cols[j]];
         if (pl->agg == AG_COUNT && !c->valid && t != F_FLOAT && t != F_OBJ) {
