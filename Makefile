@@ -35,7 +35,7 @@ EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-.PHONY: all lib test test-asan test-tsan test-cli check bench install clean format examples tutorial diff
+.PHONY: all lib test test-asan test-tsan test-cli check bench install clean format examples tutorial diff fuzz
 
 all: lib $(EXAMPLE_BIN) $(if $(wildcard cli/cbag.c),$(B)/cbag)
 lib: $(B)/libcbag.a $(B)/libcbag.so
@@ -102,6 +102,19 @@ install: lib
 	ln -sf libcbag.so.0 $(DESTDIR)$(PREFIX)/lib/libcbag.so
 	sed -e 's|@PREFIX@|$(PREFIX)|' cbag.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/cbag.pc
 	if [ -x $(B)/cbag ]; then install -d $(DESTDIR)$(PREFIX)/bin && install -m 755 $(B)/cbag $(DESTDIR)$(PREFIX)/bin/; fi
+
+# libFuzzer targets (clang): each runs FUZZ_SECONDS on its committed corpus
+# (fuzz/corpus/NAME), new findings going to build/fuzz/NAME.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(sort $(wildcard fuzz/*_fuzz.c))
+fuzz:
+	@mkdir -p build/fuzz
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -Isrc/core \
+	    $$f $(filter-out src/lang/%,$(LIB_SRC)) $(LDLIBS_ALL) -o build/fuzz/$$n || exit 1; \
+	  mkdir -p build/fuzz/$$n.new; \
+	  build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/$$n.new fuzz/corpus/$${n%_fuzz} || exit 1; \
+	done
 
 format:
 	clang-format -i include/*.h src/*/*.c src/*/*.h tests/*.c examples/*.c $(wildcard cli/*.c bench/*.c)
