@@ -157,6 +157,56 @@ static void test_to_textfiles(void **state) {
     cbag_clear_error(cx);
 }
 
+/* The same bag written by dask.bag.to_textfiles and by cbag: same file
+ * names, same decompressed bytes (where Debian's python3-dask is there). */
+static void test_to_textfiles_like_dask(void **state) {
+    (void)state;
+    if (system("/usr/bin/python3 -c 'import dask.bag' >/dev/null 2>&1") != 0) {
+        skip();
+        return;
+    }
+    const char *items[] = {"a", "b\u00e9", "", "{\"x\": 1}", "c", "d", "e"};
+    cbag_call *m = cbag_main(cx);
+    cbag_val *l = cbag_new_list(m, 7);
+    for (int i = 0; i < 7; i++) cbag_append(m, l, cbag_new_strz(m, items[i]));
+    /* 7 elements in 4 partitions of 2 (dask: ceil(7 / 4)) */
+    cbag *b = cbag_from_sequence(cx, l, 4, 0);
+    char pattern[512], cmd[2048];
+    for (int last = 0; last < 2; last++) {
+        for (int gz = 0; gz < 2; gz++) {
+            const char *ext = gz ? "txt.gz" : "txt";
+            snprintf(pattern, sizeof pattern, "%s/mine%d/*.%s", dir, last, ext);
+            cbag_textfiles_options o = {0};
+            o.last_endline = last;
+            assert_int_equal(cbag_to_textfiles(b, pattern, &o), CBAG_OK);
+            snprintf(cmd, sizeof cmd,
+                     "cd %s && /usr/bin/python3 -c '"
+                     "import dask, dask.bag as db\n"
+                     "dask.config.set(scheduler=\"sync\")\n"
+                     "items = [\"a\", \"b\\u00e9\", \"\", \"{\\\"x\\\": 1}\", "
+                     "\"c\", \"d\", \"e\"]\n"
+                     "db.from_sequence(items, npartitions=4).to_textfiles("
+                     "\"theirs%d/*.%s\", last_endline=%s)' && "
+                     "for f in theirs%d/*; do n=$(basename $f); "
+                     "if [ %d = 1 ]; then cmp <(zcat $f) <(zcat mine%d/$n) || exit 1; "
+                     "else cmp $f mine%d/$n || exit 1; fi; done && "
+                     "[ $(ls theirs%d | wc -l) = $(ls mine%d | wc -l) ]",
+                     dir, last, ext, last ? "True" : "False", last, gz, last,
+                     last, last, last);
+            FILE *sh = popen("bash", "w");
+            assert_non_null(sh);
+            fputs(cmd, sh);
+            fputs("\n", sh);
+            int rc = pclose(sh);
+            if (rc != 0) fprintf(stderr, "differs from dask: %s\n", cmd);
+            assert_int_equal(rc, 0);
+            snprintf(cmd, sizeof cmd, "rm -rf %s/mine%d %s/theirs%d", dir, last,
+                     dir, last);
+            assert_int_equal(system(cmd), 0);
+        }
+    }
+}
+
 static int setup(void **state) {
     (void)state;
     snprintf(dir, sizeof dir, "/tmp/cbag-test-text.XXXXXX");
@@ -179,6 +229,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_lines),
         cmocka_unit_test(test_to_textfiles),
+        cmocka_unit_test(test_to_textfiles_like_dask),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
