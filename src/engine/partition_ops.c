@@ -6,6 +6,7 @@
 #include "engine.h"
 #include "keyed.h"
 #include "mem.h"
+#include "rng.h"
 
 /* ------------------------------------------------------------------------ */
 /* random_sample                                                            */
@@ -15,27 +16,6 @@ typedef struct {
     uint64_t seed;
 } sample_state;
 
-static uint64_t splitmix64(uint64_t *x) {
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-/* xoshiro256** */
-static uint64_t next(uint64_t s[4]) {
-    uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return r;
-}
-
 typedef struct {
     cbag__sink s;
     uint64_t rng[4];
@@ -44,7 +24,7 @@ typedef struct {
 
 static int sample_push(cbag__sink *s, const cbag_val *x) {
     sample_sink *ss = (sample_sink *)s;
-    double u = (double)(next(ss->rng) >> 11) * 0x1.0p-53; /* [0, 1) */
+    double u = cbag__uniform(ss->rng);
     return u < ss->prob ? s->next->push(s->next, x) : 0;
 }
 
@@ -57,9 +37,9 @@ static int sample_run(cbag__worker *w, const cbag *b, size_t part,
     const sample_state *st = b->state;
     sample_sink ss = {{sample_push, sample_flush, out, b, w}, {0}, st->prob};
     uint64_t x = st->seed;
-    uint64_t mix = splitmix64(&x) ^ (uint64_t)part * 0xD1B54A32D192ED03ull;
+    uint64_t mix = cbag__splitmix64(&x) ^ (uint64_t)part * 0xD1B54A32D192ED03ull;
     for (int i = 0; i < 4; i++)
-        ss.rng[i] = splitmix64(&mix);
+        ss.rng[i] = cbag__splitmix64(&mix);
     return cbag__run_part(w, b->in, part, &ss.s);
 }
 

@@ -23,6 +23,7 @@
 
 #include "io.h"
 #include "mem.h"
+#include "rng.h"
 #include "src.h"
 
 static const char *const names[26] = {
@@ -37,39 +38,16 @@ typedef struct {
     double spare;
 } rng;
 
-static uint64_t splitmix64(uint64_t *x) {
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 static void rng_seed(rng *r, uint64_t seed, uint64_t stream) {
     uint64_t x = seed ^ (stream * 0xD1B54A32D192ED03ull);
     for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&x);
+        r->s[i] = cbag__splitmix64(&x);
     r->have_spare = 0;
-}
-
-static inline uint64_t rotl(uint64_t x, int k) {
-    return (x << k) | (x >> (64 - k));
-}
-
-static inline uint64_t next_u64(rng *r) {
-    uint64_t *s = r->s;
-    uint64_t res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return res;
 }
 
 /* uniform in [0, 1) */
 static inline double uniform(rng *r) {
-    return (double)(next_u64(r) >> 11) * 0x1.0p-53;
+    return cbag__uniform(r->s);
 }
 
 static double normal(rng *r) {
