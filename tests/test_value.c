@@ -989,6 +989,36 @@ static void test_oom(void **state) {
     assert_true(failures > 10);
 }
 
+/* cbag_set remembers recent key strings by address: a buffer reused with
+ * other contents, or an arena reset, must not bring back a stale key. */
+static void test_set_key_cache(void **state) {
+    (void)state;
+    cbag__arena a;
+    cbag__arena_init(&a, 0);
+    cbag_call c;
+    cbag__call_init(&c, &a);
+    char buf[16] = "name";
+    cbag_val *d = cbag_new_dict(&c, 4);
+    assert_int_equal(cbag_set(&c, d, buf, cbag_new_int(&c, 1)), CBAG_OK);
+    assert_int_equal(cbag_set(&c, d, buf, cbag_new_int(&c, 2)), CBAG_OK);
+    strcpy(buf, "nam"); /* a prefix of the cached key */
+    assert_int_equal(cbag_set(&c, d, buf, cbag_new_int(&c, 3)), CBAG_OK);
+    strcpy(buf, "names"); /* longer than the cached key */
+    assert_int_equal(cbag_set(&c, d, buf, cbag_new_int(&c, 4)), CBAG_OK);
+    char *r = cbag_format(d, CBAG_FMT_REPR, NULL);
+    assert_string_equal(r, "{'name': 2, 'nam': 3, 'names': 4}");
+    free(r);
+    cbag__arena_reset(&a);
+    strcpy(buf, "name");
+    d = cbag_new_dict(&c, 2);
+    assert_int_equal(cbag_set(&c, d, buf, cbag_none()), CBAG_OK);
+    assert_int_equal(cbag_set(&c, d, "id", cbag_none()), CBAG_OK);
+    r = cbag_format(d, CBAG_FMT_REPR, NULL);
+    assert_string_equal(r, "{'name': None, 'id': None}");
+    free(r);
+    cbag__arena_free(&a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_scalars, setup, teardown),
@@ -1009,6 +1039,7 @@ int main(void) {
         cmocka_unit_test(test_float_repr),
         cmocka_unit_test_setup_teardown(test_format, setup, teardown),
         cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_set_key_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

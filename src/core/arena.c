@@ -22,6 +22,7 @@ void cbag__arena_init(cbag__arena *a, size_t chunk_size) {
     a->cur = a->end = NULL;
     a->chunks = NULL;
     a->used = 0;
+    a->epoch = 0;
     a->chunk_size = chunk_size ? chunk_size : 4096;
 }
 
@@ -64,6 +65,7 @@ void cbag__arena_reset(cbag__arena *a) {
     }
     a->chunks = keep;
     a->used = 0;
+    a->epoch++;
     if (keep) {
         keep->next = NULL;
         a->cur = (char *)keep + HDR;
@@ -83,4 +85,5 @@ void cbag__arena_free(cbag__arena *a) {
     a->chunks = NULL;
     a->cur = a->end = NULL;
     a->used = 0;
+    a->epoch++;
 }

@@ -16,6 +16,7 @@ typedef struct cbag__arena {
     cbag__chunk *chunks; /* newest first */
     size_t used;         /* bytes handed out since the last reset */
     size_t chunk_size;   /* size of the next ordinary chunk (doubles) */
+    uint64_t epoch;      /* bumped by every reset: older pointers are dead */
 } cbag__arena;
 
 void cbag__arena_init(cbag__arena *a, size_t chunk_size);

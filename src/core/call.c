@@ -2,9 +2,11 @@
 #include "call.h"
 
 #include <stdio.h>
+#include <string.h>
 
 void cbag__call_init(cbag_call *c, cbag__arena *a) {
     c->arena = a;
+    memset(c->keys, 0, sizeof c->keys);
     c->code = CBAG_OK;
     c->msg[0] = '\0';
     c->engine = NULL;

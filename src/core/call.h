@@ -12,8 +12,19 @@
 
 #define CBAG__MSG_MAX 1024
 
+/* cbag_set's keys are usually the same few C string literals, call after
+ * call: their arena copies are remembered until the arena is reset. */
+#define CBAG__KEY_CACHE 8
+typedef struct cbag__key_cache {
+    const char *ptr;  /* the caller's string */
+    const char *copy; /* its copy in the arena, NUL-terminated */
+    uint32_t len;
+    uint64_t epoch; /* the arena's epoch when copied */
+} cbag__key_cache;
+
 struct cbag_call {
     cbag__arena *arena; /* where builders allocate */
+    cbag__key_cache keys[CBAG__KEY_CACHE];
     int code;           /* CBAG_OK, or why the call failed */
     char msg[CBAG__MSG_MAX];
     void *engine; /* the worker running the call; NULL for cbag_main */

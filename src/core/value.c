@@ -571,14 +571,31 @@ static int dict_check(cbag_call *c, const cbag_val *d, const char *what) {
 int cbag_set(cbag_call *c, cbag_val *d, const char *key, const cbag_val *x) {
     if (!d || !key || !x) return null_arg(c, "cbag_set");
     if (dict_check(c, d, "cbag_set")) return CBAG_INVALID;
-    size_t len = strlen(key);
+    /* The same key string as recently, and still the same bytes: reuse
+     * its copy instead of measuring and copying it again. */
+    cbag__key_cache *kc = &c->keys[((uintptr_t)key >> 3) % CBAG__KEY_CACHE];
+    size_t len;
+    int hit = kc->ptr == key && kc->epoch == c->arena->epoch &&
+              strncmp(kc->copy, key, kc->len) == 0 && key[kc->len] == '\0';
+    len = hit ? kc->len : strlen(key);
     long i = cbag__dict_find_str(d, key, len);
     if (i >= 0) {
         d->u.dict->entries[i].val = *x;
         return CBAG_OK;
     }
     cbag_val k;
-    int rc = cbag__str_init(c->arena, &k, key, len);
+    int rc = CBAG_OK;
+    if (hit) {
+        cbag__set_str_ref(&k, kc->copy, (uint32_t)len);
+    } else {
+        rc = cbag__str_init(c->arena, &k, key, len);
+        if (!rc && len <= 64) {
+            kc->ptr = key;
+            kc->copy = k.u.s;
+            kc->len = (uint32_t)len;
+            kc->epoch = c->arena->epoch;
+        }
+    }
     if (!rc) rc = cbag__dict_put_new(c->arena, d, &k, x);
     if (rc) fail_rc(c, rc, "cbag_set");
     return rc;
