@@ -276,6 +276,26 @@ done:
 /* ------------------------------------------------------------------------ */
 /* UTF-8                                                                    */
 
+/* The RFC 3629 table for a lead byte c >= 0x80: the sequence length (0 if
+ * c cannot start one) and the range of the byte after it (narrower than
+ * 0x80..0xBF where overlong forms, surrogates or > U+10FFFF would follow). */
+static inline size_t utf8_lead(unsigned c, unsigned *lo, unsigned *hi) {
+    *lo = 0x80;
+    *hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) return 2;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (c == 0xE0) *lo = 0xA0;
+        if (c == 0xED) *hi = 0x9F;
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (c == 0xF0) *lo = 0x90;
+        if (c == 0xF4) *hi = 0x8F;
+        return 4;
+    }
+    return 0;
+}
+
 /* Length of the valid UTF-8 prefix of s[0..n): n when all of it is valid.
  * ASCII, the common case, is checked 16 bytes at a time. */
 static size_t utf8_valid_prefix(const unsigned char *s, size_t n) {
@@ -291,21 +311,10 @@ static size_t utf8_valid_prefix(const unsigned char *s, size_t n) {
         while (i < n && s[i] < 0x80)
             i++;
         if (i >= n) return n;
-        /* one multi-byte sequence (RFC 3629 table) */
-        unsigned c = s[i], lo = 0x80, hi = 0xBF;
-        size_t len;
-        if (c >= 0xC2 && c <= 0xDF)
-            len = 2;
-        else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            if (c == 0xE0) lo = 0xA0;
-            if (c == 0xED) hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            if (c == 0xF0) lo = 0x90;
-            if (c == 0xF4) hi = 0x8F;
-        } else
-            return i;
+        /* one multi-byte sequence */
+        unsigned lo, hi;
+        size_t len = utf8_lead(s[i], &lo, &hi);
+        if (!len) return i;
         if (i + len > n || s[i + 1] < lo || s[i + 1] > hi) return i;
         for (size_t k = 2; k < len; k++)
             if ((s[i + k] & 0xC0) != 0x80) return i;
@@ -317,20 +326,9 @@ static size_t utf8_valid_prefix(const unsigned char *s, size_t n) {
  * Python's decoder measures it: a lead byte and the continuation bytes
  * that could still have completed it. */
 static size_t utf8_bad_len(const unsigned char *s, size_t n) {
-    unsigned c = s[0], lo = 0x80, hi = 0xBF;
-    size_t len;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else
-        return 1;
+    unsigned lo, hi;
+    size_t len = utf8_lead(s[0], &lo, &hi);
+    if (!len) return 1;
     size_t k = 1;
     if (k < n && k < len && s[k] >= lo && s[k] <= hi) {
         k++;
