@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "frame.h"
 #include "mem.h"
 
@@ -76,7 +77,7 @@ static int key_eq(int t, const kref *a, const kref *b) {
     case F_BOOL: return a->i == b->i;
     case F_FLOAT: return a->f == b->f;
     case F_STR:
-        return a->s.len == b->s.len && memcmp(a->s.p, b->s.p, a->s.len) == 0;
+        return a->s.len == b->s.len && cbag__mem_eq(a->s.p, b->s.p, a->s.len);
     default: return cbag_eq(a->v, b->v);
     }
 }
@@ -334,8 +335,8 @@ static int agg_task(cbag__worker *w, size_t part, void *arg) {
             if (c->valid || t == F_FLOAT || t == F_OBJ) need_rows = 1;
         }
     }
-    int32_t *gid = need_rows ? cbag__malloc((p->n ? p->n : 1) * sizeof *gid)
-                             : NULL;
+    int32_t *gid =
+        need_rows ? cbag__malloc((p->n ? p->n : 1) * sizeof *gid) : NULL;
     int rc = gid || !need_rows ? assign_groups(pl, p, pp, gid) : -1;
     size_t ng = pp->groups.n, nc = pl->ncols;
     if (!rc) {
