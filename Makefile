@@ -23,7 +23,7 @@ else
   $(error unknown MODE $(MODE))
 endif
 CFLAGS_ALL := $(BASE) $(OPT) $(CFLAGS)
-LDLIBS_ALL := -lisal -lxxhash -lz -lzstd -lbz2 -llzma -llz4 -lpthread -lm $(LDLIBS)
+LDLIBS_ALL := -lisal -lxxhash -lz -lzstd -lbz2 -llzma -llz4 -lcurl -lpthread -lm $(LDLIBS)
 
 LIB_SRC := $(sort $(wildcard src/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
