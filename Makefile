@@ -35,7 +35,7 @@ EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-.PHONY: all lib test test-asan test-tsan test-cli check bench install clean format examples tutorial diff fuzz
+.PHONY: all lib test test-asan test-tsan test-cli test-remote check bench install clean format examples tutorial diff fuzz
 
 all: lib $(EXAMPLE_BIN) $(if $(wildcard cli/cbag.c),$(B)/cbag)
 lib: $(B)/libcbag.a $(B)/libcbag.so
@@ -86,7 +86,13 @@ diff: lib
 test-cli: all
 	@CBAG=$(B)/cbag tests/cli/run.sh
 
-check: test test-asan test-tsan test-cli diff
+# Remote data (http, s3) against local servers that tests/remote/run.sh
+# starts: test_remote plain and under ASan ("N passed, N failed").
+test-remote: all build/release/tests/test_remote
+	$(MAKE) MODE=asan build/asan/tests/test_remote
+	@CBAG=$(B)/cbag tests/remote/run.sh build/release/tests/test_remote build/asan/tests/test_remote
+
+check: test test-asan test-tsan test-cli test-remote diff
 
 bench: all $(BENCH_BIN)
 	@scripts/run-bench
