@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, then builds and runs every
-# test three times (plain -O2, ASan+UBSan, the threaded tests under TSan)
-# and the differential tests against dask.bag. The last line is the total,
-# "N passed, N failed", for CI.
+# test three times (plain -O2, ASan+UBSan, the threaded tests under TSan),
+# the cbag command's tests, the remote-data tests against local HTTP and
+# S3 servers (tests/remote/run.sh) and the differential tests against
+# dask.bag. The last line is the total, "N passed, N failed", for CI.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh build test || exit 1
