@@ -83,10 +83,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if os.environ.get("CBAG_HTTP_LOG"):
             sys.stderr.write("http_server: " + fmt % args + "\n")
 
-    def reply(self, status, body=b"", ctype="application/xml", extra=()):
+    def reply(self, status, body=b"", ctype="application/xml", extra=(),
+              length=None):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(len(body) if length is None else length))
         for k, v in extra:
             self.send_header(k, v)
         self.end_headers()
@@ -128,32 +129,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
         full = os.path.join(ROOT, path.lstrip("/"))
         if not os.path.isfile(full):
             return self.s3_error(404, "NoSuchKey", "The specified key does not exist.")
-        with open(full, "rb") as f:
-            data = f.read()
+        size = os.path.getsize(full)
         if self.command == "HEAD":
-            return self.reply(200, data, "application/octet-stream")
+            return self.reply(200, b"", "application/octet-stream",
+                              length=size)
         n = bump(self.path) if kind else 0
         if kind == "500-twice" and n <= 2:
             return self.s3_error(500, "InternalError", "injected")
         if kind == "503-always":
             return self.s3_error(503, "SlowDown", "injected")
-        start, end, status = 0, len(data), 200
+        start, end, status = 0, size, 200
         rng = self.headers.get("Range", "")
         if rng.startswith("bytes=") and kind != "norange":
             a, _, b = rng[6:].partition("-")
             start = int(a)
-            end = min(int(b) + 1, len(data)) if b else len(data)
-            if start >= len(data):
+            end = min(int(b) + 1, size) if b else size
+            if start >= size:
                 return self.reply(416, b"", extra=[
-                    ("Content-Range", "bytes */%d" % len(data))])
+                    ("Content-Range", "bytes */%d" % size)])
             status = 206
-        body = data[start:end]
+        with open(full, "rb") as f:
+            f.seek(start)
+            body = f.read(end - start)
         self.send_response(status)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Accept-Ranges", "bytes")
         if status == 206:
-            self.send_header("Content-Range", "bytes %d-%d/%d" % (start, end - 1, len(data)))
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (start, end - 1, size))
         self.end_headers()
         cut = None
         if kind and kind.startswith("drop-at-") and n == 1:
