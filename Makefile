@@ -87,10 +87,14 @@ test-cli: all
 	@CBAG=$(B)/cbag tests/cli/run.sh
 
 # Remote data (http, s3) against local servers that tests/remote/run.sh
-# starts: test_remote plain and under ASan ("N passed, N failed").
+# starts: test_remote plain, under ASan and under TSan (partitions are read
+# by concurrent workers), ending in "N passed, N failed".
 test-remote: all build/release/tests/test_remote
 	$(MAKE) MODE=asan build/asan/tests/test_remote
-	@CBAG=$(B)/cbag tests/remote/run.sh build/release/tests/test_remote build/asan/tests/test_remote
+	$(MAKE) MODE=tsan build/tsan/tests/test_remote
+	@CBAG=$(B)/cbag TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	  tests/remote/run.sh build/release/tests/test_remote \
+	  build/asan/tests/test_remote build/tsan/tests/test_remote
 
 check: test test-asan test-tsan test-cli test-remote diff
 

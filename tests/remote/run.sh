@@ -4,7 +4,8 @@
 # installed into tests/remote/node_modules when missing) on free ports of
 # 127.0.0.1, runs each test program given (tests/test_remote.c, plain and
 # under ASan) with their URLs in the environment, checks the tutorial's S3
-# cell through the cbag command ($CBAG), stops the servers, and prints
+# cell through the cbag command ($CBAG) and examples/tutorial, stops the
+# servers, and prints
 # "N passed, N failed" last. A missing s3rver (npm unreachable) is a
 # failure, said so, not a skip.
 # Usage: tests/remote/run.sh TEST_PROGRAM...
