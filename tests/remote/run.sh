@@ -2,10 +2,10 @@
 # The remote-data tests: starts tests/remote/http_server.py (Range, fault
 # injection, a SigV4-checking bucket) and s3rver (a local S3 from npm,
 # installed into tests/remote/node_modules when missing) on free ports of
-# 127.0.0.1, runs each test program given (tests/test_remote.c, plain and
-# under ASan) with their URLs in the environment, checks the tutorial's S3
-# cell through the cbag command ($CBAG) and examples/tutorial, stops the
-# servers, and prints
+# 127.0.0.1, runs each test program given (tests/test_remote.c: plain,
+# ASan, TSan builds) with their URLs in the environment, checks the
+# tutorial's S3 cell through the cbag command ($CBAG) and
+# examples/tutorial, stops the servers (trap on EXIT), and prints
 # "N passed, N failed" last. A missing s3rver (npm unreachable) is a
 # failure, said so, not a skip.
 # Usage: tests/remote/run.sh TEST_PROGRAM...
