@@ -580,8 +580,10 @@ int cbag_visualize_item(cbag_item *it, FILE *out);
  * AWS_SESSION_TOKEN, region from AWS_REGION or AWS_DEFAULT_REGION (else
  * us-east-1), endpoint_url from AWS_ENDPOINT_URL. Strings are copied. */
 typedef struct cbag_storage_options {
-    bool anon;          /* unsigned requests (public buckets) */
-    const char *key;    /* access key id: S3 requests are signed (SigV4) */
+    bool anon; /* unsigned requests (public buckets) */
+    /* Access key id: S3 requests are signed with it and the secret (AWS
+     * SigV4); without both they go unsigned, as with anon. */
+    const char *key;
     const char *secret; /* secret access key */
     const char *token;  /* session token (x-amz-security-token) */
     /* An S3-compatible endpoint such as "http://127.0.0.1:9000": objects

@@ -323,16 +323,16 @@ static int get_storage(cbag__st *st, const cbag__node *at, const cbag__lv *x,
         } else if (cbag_str_eq(k, "key")) {
             rc = storage_str(st, at, v, "storage_options['key']", &o->key);
         } else if (cbag_str_eq(k, "secret")) {
-            rc = storage_str(st, at, v, "storage_options['secret']",
-                             &o->secret);
+            rc =
+                storage_str(st, at, v, "storage_options['secret']", &o->secret);
         } else if (cbag_str_eq(k, "token")) {
             rc = storage_str(st, at, v, "storage_options['token']", &o->token);
         } else if (cbag_str_eq(k, "endpoint_url")) {
             rc = storage_str(st, at, v, "storage_options['endpoint_url']",
                              &o->endpoint_url);
         } else if (cbag_str_eq(k, "region")) {
-            rc = storage_str(st, at, v, "storage_options['region']",
-                             &o->region);
+            rc =
+                storage_str(st, at, v, "storage_options['region']", &o->region);
         } else if (cbag_str_eq(k, "client_kwargs") &&
                    cbag_typeof(v) == CBAG_DICT) {
             const cbag_val *e = cbag_get(v, "endpoint_url");
@@ -343,8 +343,7 @@ static int get_storage(cbag__st *st, const cbag__node *at, const cbag__lv *x,
             if (!rc && r)
                 rc = storage_str(st, at, r, "client_kwargs['region_name']",
                                  &o->region);
-        } else if (cbag_str_eq(k, "retries") &&
-                   cbag_typeof(v) == CBAG_INT) {
+        } else if (cbag_str_eq(k, "retries") && cbag_typeof(v) == CBAG_INT) {
             int64_t n = cbag_int_value(v);
             o->retries = n <= 0 ? -1 : n > 100 ? 100 : (int)n;
         } else if (cbag_str_eq(k, "timeout") && cbag_number(v, &num) &&
