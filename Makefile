@@ -23,7 +23,7 @@ else
   $(error unknown MODE $(MODE))
 endif
 CFLAGS_ALL := $(BASE) $(OPT) $(CFLAGS)
-LDLIBS_ALL := -lisal -lxxhash -lz -lzstd -lbz2 -llzma -llz4 -lpthread -lm $(LDLIBS)
+LDLIBS_ALL := -lisal -lxxhash -lz -lzstd -lbz2 -llzma -llz4 -lcurl -lpthread -lm $(LDLIBS)
 
 LIB_SRC := $(sort $(wildcard src/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -35,7 +35,7 @@ EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-.PHONY: all lib test test-asan test-tsan test-cli check bench install clean format examples tutorial diff fuzz
+.PHONY: all lib test test-asan test-tsan test-cli test-remote check bench install clean format examples tutorial diff fuzz
 
 all: lib $(EXAMPLE_BIN) $(if $(wildcard cli/cbag.c),$(B)/cbag)
 lib: $(B)/libcbag.a $(B)/libcbag.so
@@ -86,7 +86,17 @@ diff: lib
 test-cli: all
 	@CBAG=$(B)/cbag tests/cli/run.sh
 
-check: test test-asan test-tsan test-cli diff
+# Remote data (http, s3) against local servers that tests/remote/run.sh
+# starts: test_remote plain, under ASan and under TSan (partitions are read
+# by concurrent workers), ending in "N passed, N failed".
+test-remote: all build/release/tests/test_remote
+	$(MAKE) MODE=asan build/asan/tests/test_remote
+	$(MAKE) MODE=tsan build/tsan/tests/test_remote
+	@CBAG=$(B)/cbag TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	  tests/remote/run.sh build/release/tests/test_remote \
+	  build/asan/tests/test_remote build/tsan/tests/test_remote
+
+check: test test-asan test-tsan test-cli test-remote diff
 
 bench: all $(BENCH_BIN)
 	@scripts/run-bench

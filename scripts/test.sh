@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, then builds and runs every
-# test three times (plain -O2, ASan+UBSan, the threaded tests under TSan)
-# and the differential tests against dask.bag. The last line is the total,
-# "N passed, N failed", for CI.
+# test three times (plain -O2, ASan+UBSan, the threaded tests under TSan),
+# the cbag command's tests, the remote-data tests against local HTTP and
+# S3 servers (tests/remote/run.sh) and the differential tests against
+# dask.bag. The last line is the total, "N passed, N failed", for CI.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh build test || exit 1
@@ -19,6 +20,7 @@ run test
 run test-asan
 run test-tsan
 run test-cli
+run test-remote
 run diff
 pass=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 fail=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$log" | awk '{s+=$1} END {print s+0}')
