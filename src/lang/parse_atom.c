@@ -1,0 +1,193 @@
+/* parse_atom.c: atoms: literals, names, parenthesised expressions and
+ * tuples, list and dict displays, and comprehensions. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse.h"
+
+/* ------------------------------------------------------------------------ */
+/* Atoms                                                                    */
+
+/* Comprehension clauses after the element: for ... in ... [if ...]... */
+cbag__node *cbag__p_comp(cbag__parser *P, const cbag__tok *at, int op,
+                         cbag__node *elt, cbag__node *val) {
+    cbag__node *n = cbag__p_node(P, N_COMP, at);
+    if (!n) return NULL;
+    n->op = op;
+    n->a = elt;
+    n->b = val;
+    cbag__nvec cl = {0};
+    while (is_kw(P, "for") || is_kw(P, "if")) {
+        const cbag__tok *t = next(P);
+        cbag__node *c;
+        if (strcmp(t->s, "for") == 0) {
+            c = cbag__p_node(P, N_CFOR, t);
+            if (!c) break;
+            /* targets: expr (',' expr)*, stopping at 'in' */
+            cbag__node *tg = cbag__p_expr(P);
+            if (tg && is_op(P, ',')) {
+                cbag__node *tu = cbag__p_node(P, N_TUPLE, t);
+                cbag__nvec tv = {0};
+                cbag__p_push(P, &tv, tg);
+                while (tu && accept_op(P, ',') && !is_kw(P, "in"))
+                    if (!cbag__p_push(P, &tv, cbag__p_expr(P))) break;
+                if (!tu || !cbag__p_finish(P, &tv, tu)) {
+                    free(tv.v);
+                    break;
+                }
+                tg = tu;
+            }
+            c->a = tg;
+            if (!tg || !accept_kw(P, "in")) {
+                cbag__p_bad(P);
+                break;
+            }
+            c->b = cbag__p_or_test(P);
+            if (!c->b) break;
+        } else {
+            c = cbag__p_node(P, N_CIF, t);
+            if (!c || !(c->a = cbag__p_or_test(P))) break;
+        }
+        if (!cbag__p_push(P, &cl, c)) break;
+    }
+    if (P->e->msg[0] || !cbag__p_finish(P, &cl, n)) {
+        free(cl.v);
+        return NULL;
+    }
+    return n;
+}
+
+static cbag__node *paren(cbag__parser *P, const cbag__tok *at) {
+    if (accept_op(P, ')')) {
+        cbag__node *n = cbag__p_node(P, N_TUPLE, at);
+        return n;
+    }
+    cbag__node *first = cbag__p_test(P);
+    if (!first) return NULL;
+    if (is_kw(P, "for")) {
+        cbag__node *g = cbag__p_comp(P, at, '(', first, NULL);
+        return g && cbag__p_expect(P, ')') ? g : NULL;
+    }
+    if (accept_op(P, ')')) return first; /* grouping */
+    cbag__node *n = cbag__p_node(P, N_TUPLE, at);
+    cbag__nvec v = {0};
+    cbag__p_push(P, &v, first);
+    while (n && accept_op(P, ',')) {
+        if (is_op(P, ')')) break;
+        if (!cbag__p_push(P, &v, cbag__p_test(P))) break;
+    }
+    if (!n || P->e->msg[0] || !cbag__p_expect(P, ')') ||
+        !cbag__p_finish(P, &v, n)) {
+        free(v.v);
+        return NULL;
+    }
+    return n;
+}
+
+static cbag__node *list(cbag__parser *P, const cbag__tok *at) {
+    cbag__node *n = cbag__p_node(P, N_LIST, at);
+    if (!n) return NULL;
+    if (accept_op(P, ']')) return n;
+    cbag__node *first = cbag__p_test(P);
+    if (!first) return NULL;
+    if (is_kw(P, "for")) {
+        cbag__node *g = cbag__p_comp(P, at, '[', first, NULL);
+        return g && cbag__p_expect(P, ']') ? g : NULL;
+    }
+    cbag__nvec v = {0};
+    cbag__p_push(P, &v, first);
+    while (accept_op(P, ',')) {
+        if (is_op(P, ']')) break;
+        if (!cbag__p_push(P, &v, cbag__p_test(P))) break;
+    }
+    if (P->e->msg[0] || !cbag__p_expect(P, ']') || !cbag__p_finish(P, &v, n)) {
+        free(v.v);
+        return NULL;
+    }
+    return n;
+}
+
+static cbag__node *dict(cbag__parser *P, const cbag__tok *at) {
+    cbag__node *n = cbag__p_node(P, N_DICT, at);
+    if (!n) return NULL;
+    if (accept_op(P, '}')) return n;
+    cbag__node *k = cbag__p_test(P);
+    if (!k) return NULL;
+    if (!is_op(P, ':'))
+        return cbag__p_fail(P, peek(P),
+                            "sets are not supported (cbag has no set "
+                            "type); use a list or dict");
+    next(P);
+    cbag__node *v0 = cbag__p_test(P);
+    if (!v0) return NULL;
+    if (is_kw(P, "for")) {
+        cbag__node *g = cbag__p_comp(P, at, '{', k, v0);
+        return g && cbag__p_expect(P, '}') ? g : NULL;
+    }
+    cbag__nvec v = {0};
+    cbag__p_push(P, &v, k);
+    cbag__p_push(P, &v, v0);
+    while (accept_op(P, ',')) {
+        if (is_op(P, '}')) break;
+        if (!cbag__p_push(P, &v, cbag__p_test(P))) break;
+        if (!cbag__p_expect(P, ':')) break;
+        if (!cbag__p_push(P, &v, cbag__p_test(P))) break;
+    }
+    if (P->e->msg[0] || !cbag__p_expect(P, '}') || !cbag__p_finish(P, &v, n)) {
+        free(v.v);
+        return NULL;
+    }
+    return n;
+}
+
+cbag__node *cbag__p_atom(cbag__parser *P) {
+    const cbag__tok *t = next(P);
+    switch (t->t) {
+    case T_INT: return cbag__p_konst(P, t, cbag_new_int(P->c, t->i));
+    case T_FLOAT: return cbag__p_konst(P, t, cbag_new_float(P->c, t->f));
+    case T_STR: {
+        if (peek(P)->t != T_STR)
+            return cbag__p_konst(P, t, cbag_new_str(P->c, t->s, t->len));
+        /* adjacent literals concatenate */
+        size_t total = t->len, j = P->i;
+        while (P->t[j].t == T_STR)
+            total += P->t[j++].len;
+        char *buf = malloc(total ? total : 1);
+        if (!buf) return cbag__p_fail(P, t, "out of memory");
+        memcpy(buf, t->s, t->len);
+        size_t at = t->len;
+        while (peek(P)->t == T_STR) {
+            const cbag__tok *u = next(P);
+            memcpy(buf + at, u->s, u->len);
+            at += u->len;
+        }
+        cbag__node *n = cbag__p_konst(P, t, cbag_new_str(P->c, buf, total));
+        free(buf);
+        return n;
+    }
+    case T_NAME:
+        if (strcmp(t->s, "None") == 0) return cbag__p_konst(P, t, cbag_none());
+        if (strcmp(t->s, "True") == 0)
+            return cbag__p_konst(P, t, cbag_bool(true));
+        if (strcmp(t->s, "False") == 0)
+            return cbag__p_konst(P, t, cbag_bool(false));
+        if (cbag__p_keyword(t->s)) {
+            P->i--;
+            return cbag__p_bad(P);
+        }
+        {
+            cbag__node *n = cbag__p_node(P, N_NAME, t);
+            if (n) n->s = t->s;
+            return n;
+        }
+    case T_OP:
+        if (t->op == '(') return paren(P, t);
+        if (t->op == '[') return list(P, t);
+        if (t->op == '{') return dict(P, t);
+        break;
+    default: break;
+    }
+    P->i--;
+    return cbag__p_bad(P);
+}
