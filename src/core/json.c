@@ -46,6 +46,10 @@ typedef struct parser {
     uint32_t nframes, capframes;
     int heap_vals, heap_frames;
     int code;
+    /* Projection: the top-level keys to build (NULL: all), and whether the
+     * value being read is one of another key, scanned but not built. */
+    const cbag__json_keys *keep;
+    int skip;
     /* Object keys repeat (every transaction has "amount"): short plain keys
      * seen in this document share one copy in the arena. */
     struct {
@@ -180,13 +184,12 @@ static inline char *put_utf8(char *o, unsigned cp) {
     return o;
 }
 
-/* Parses the string whose opening quote is at q into *v; returns the byte
- * after the closing quote, or NULL on failure. The position is passed and
- * returned rather than kept in *ps so it stays in a register. */
-static const unsigned char *parse_string(parser *ps, const unsigned char *q,
-                                         cbag_val *v) {
-    const unsigned char *s = q + 1, *p = s, *end = ps->end;
-    int escapes = 0;
+/* Checks the string whose opening quote is at q; returns its closing quote,
+ * or NULL on failure. *escapes is set if it has any. The position is passed
+ * and returned rather than kept in *ps so it stays in a register. */
+static inline const unsigned char *
+scan_string(parser *ps, const unsigned char *q, int *escapes) {
+    const unsigned char *p = q + 1, *end = ps->end;
     for (;;) {
         /* The common case: plain ASCII, 8 bytes at a time. */
         while (end - p >= 8) {
@@ -207,7 +210,7 @@ static const unsigned char *parse_string(parser *ps, const unsigned char *q,
         unsigned c = *p;
         if (c == '"') break;
         if (c == '\\') {
-            escapes = 1;
+            *escapes = 1;
             if (p + 1 >= end) return fail(ps, p, "unterminated string"), NULL;
             unsigned e = p[1];
             if (e == 'u') {
@@ -238,6 +241,17 @@ static const unsigned char *parse_string(parser *ps, const unsigned char *q,
         if (!n) return fail(ps, p, "invalid UTF-8 in string"), NULL;
         p += n;
     }
+    return p;
+}
+
+/* Parses the string whose opening quote is at q into *v; returns the byte
+ * after the closing quote, or NULL on failure. */
+static const unsigned char *parse_string(parser *ps, const unsigned char *q,
+                                         cbag_val *v) {
+    const unsigned char *s = q + 1;
+    int escapes = 0;
+    const unsigned char *p = scan_string(ps, q, &escapes);
+    if (!p) return NULL;
     size_t raw = (size_t)(p - s);
     if (raw > CBAG__MAX_LEN) return fail(ps, s, "string too long"), NULL;
     char *out = cbag__arena_alloc(ps->a, raw + 1);
@@ -418,6 +432,11 @@ static const unsigned char *parse_literal(parser *ps, const unsigned char *p,
 
 /* Builds the container of the top frame from its values. */
 static int close_container(parser *ps, cbag_val *out) {
+    if (ps->skip && ps->nframes > 1) { /* inside a skipped value */
+        ps->nframes--;
+        cbag__set_null(out);
+        return 0;
+    }
     frame *f = &ps->frames[ps->nframes - 1];
     uint32_t n = ps->nvals - f->base;
     cbag_val *items = ps->vals + f->base;
@@ -469,10 +488,23 @@ static int open_container(parser *ps, const unsigned char *p, int object) {
     return 0;
 }
 
+/* Whether the top-level key k is one to build. */
+static int kept(const parser *ps, const cbag_val *k) {
+    for (size_t i = 0; i < ps->keep->n; i++)
+        if (ps->keep->k[i].len == k->len &&
+            memcmp(ps->keep->k[i].s, k->u.s, k->len) == 0)
+            return 1;
+    return 0;
+}
+
 /* The grammar as a loop over states: a value is expected, or a value was
- * just finished inside the top container. */
-static const unsigned char *parse(parser *ps, const unsigned char *p,
-                                 cbag_val *out) {
+ * just finished inside the top container. With project (a constant, so
+ * the plain parser keeps its code), the values of the top-level object's
+ * other keys go through the same grammar with nothing built: ps->skip is
+ * set from such a key to the end of its value. */
+static inline __attribute__((always_inline)) const unsigned char *
+parse_impl(parser *ps, const unsigned char *p, cbag_val *out,
+           const int project) {
     const unsigned char *end = ps->end;
     cbag_val done; /* the value just finished */
     for (;;) {
@@ -501,6 +533,12 @@ static const unsigned char *parse(parser *ps, const unsigned char *p,
             }
             continue; /* the first element */
         case '"':
+            if (project && ps->skip) {
+                int esc;
+                if (!(p = scan_string(ps, p, &esc))) return NULL;
+                p++;
+                break;
+            }
             if (!(p = parse_string(ps, p, &done))) return NULL;
             break;
         case '-':
@@ -517,9 +555,14 @@ static const unsigned char *parse(parser *ps, const unsigned char *p,
                 *out = done;
                 return p;
             }
-            cbag_val *slot = push_val(ps);
-            if (!slot) return NULL;
-            *slot = done;
+            if (project && ps->skip) {
+                /* back in the top-level object: the skipped value ends */
+                if (ps->nframes == 1) ps->skip = 0;
+            } else {
+                cbag_val *slot = push_val(ps);
+                if (!slot) return NULL;
+                *slot = done;
+            }
             p = skip_ws(p, end);
             if (p >= end) return fail(ps, p, "unexpected end of input"), NULL;
             frame *f = &ps->frames[ps->nframes - 1];
@@ -544,8 +587,26 @@ static const unsigned char *parse(parser *ps, const unsigned char *p,
                    NULL;
         }
     key : {
-        cbag_val *k = push_val(ps);
-        if (!k || !(p = parse_key(ps, p, k))) return NULL;
+        if (project && (ps->skip || ps->nframes == 1)) {
+            if (ps->skip) { /* a key inside a skipped value */
+                int esc;
+                if (!(p = scan_string(ps, p, &esc))) return NULL;
+                p++;
+            } else { /* a top-level key: built only if kept */
+                cbag_val k;
+                if (!(p = parse_key(ps, p, &k))) return NULL;
+                cbag_val *slot = kept(ps, &k) ? push_val(ps) : NULL;
+                if (slot)
+                    *slot = k;
+                else if (ps->code)
+                    return NULL;
+                else
+                    ps->skip = 1;
+            }
+        } else {
+            cbag_val *k = push_val(ps);
+            if (!k || !(p = parse_key(ps, p, k))) return NULL;
+        }
         p = skip_ws(p, end);
         if (p >= end || *p != ':')
             return fail(ps, p, "expected ':' after object key"), NULL;
@@ -555,8 +616,24 @@ static const unsigned char *parse(parser *ps, const unsigned char *p,
     }
 }
 
+static const unsigned char *parse_all(parser *ps, const unsigned char *p,
+                                      cbag_val *out) {
+    return parse_impl(ps, p, out, 0);
+}
+
+static const unsigned char *parse_keep(parser *ps, const unsigned char *p,
+                                       cbag_val *out) {
+    return parse_impl(ps, p, out, 1);
+}
+
 int cbag__json_parse(cbag__arena *a, const char *s, size_t len, cbag_val *out,
                      cbag__json_err *err) {
+    return cbag__json_parse_keep(a, s, len, out, err, NULL);
+}
+
+int cbag__json_parse_keep(cbag__arena *a, const char *s, size_t len,
+                          cbag_val *out, cbag__json_err *err,
+                          const cbag__json_keys *keep) {
     cbag_val vals[256];
     frame frames[64];
     parser ps = {0};
@@ -571,7 +648,9 @@ int cbag__json_parse(cbag__arena *a, const char *s, size_t len, cbag_val *out,
     if (ps.end - ps.p >= 3 && memcmp(ps.p, "\xEF\xBB\xBF", 3) == 0) {
         fail(&ps, ps.p, "unexpected byte order mark");
     } else {
-        const unsigned char *p = parse(&ps, ps.p, out);
+        ps.keep = keep;
+        const unsigned char *p =
+            keep ? parse_keep(&ps, ps.p, out) : parse_all(&ps, ps.p, out);
         if (p) {
             p = skip_ws(p, ps.end);
             if (p != ps.end) fail(&ps, p, "trailing data after JSON value");
