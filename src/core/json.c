@@ -187,7 +187,7 @@ static inline char *put_utf8(char *o, unsigned cp) {
 /* Checks the string whose opening quote is at q; returns its closing quote,
  * or NULL on failure. *escapes is set if it has any. The position is passed
  * and returned rather than kept in *ps so it stays in a register. */
-static inline const unsigned char *
+static inline __attribute__((always_inline)) const unsigned char *
 scan_string(parser *ps, const unsigned char *q, int *escapes) {
     const unsigned char *p = q + 1, *end = ps->end;
     for (;;) {
@@ -412,6 +412,52 @@ static const unsigned char *parse_number(parser *ps, const unsigned char *p,
     return p;
 }
 
+/* A number in a dropped value: checked as parse_number checks it (the same
+ * errors at the same places), not converted. */
+static inline const unsigned char *skip_number(parser *ps,
+                                               const unsigned char *p) {
+    const unsigned char *end = ps->end, *start = p;
+    int neg = *p == '-';
+    p += neg;
+    if (p >= end || *p < '0' || *p > '9')
+        return fail(ps, start, "expected a digit in number"), NULL;
+    const unsigned char *digits = p;
+    if (*p == '0') {
+        p++;
+        if (p < end && *p >= '0' && *p <= '9')
+            return fail(ps, start, "leading zero in number"), NULL;
+    } else {
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    size_t n = (size_t)(p - digits);
+    int is_float = 0;
+    if (p < end && *p == '.') {
+        is_float = 1;
+        p++;
+        if (p >= end || *p < '0' || *p > '9')
+            return fail(ps, p, "expected a digit after '.'"), NULL;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        is_float = 1;
+        p++;
+        if (p < end && (*p == '+' || *p == '-')) p++;
+        if (p >= end || *p < '0' || *p > '9')
+            return fail(ps, p, "expected a digit in exponent"), NULL;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    /* 19 digits may exceed int64; the first digit is not 0 there */
+    if (!is_float && (n > 19 || (n == 19 && memcmp(digits,
+                                                   neg ? "9223372036854775808"
+                                                       : "9223372036854775807",
+                                                   19) > 0)))
+        return fail(ps, start, "integer out of range (int64)"), NULL;
+    return p;
+}
+
 static const unsigned char *parse_literal(parser *ps, const unsigned char *p,
                                           cbag_val *v) {
     size_t left = (size_t)(ps->end - p);
@@ -543,6 +589,10 @@ parse_impl(parser *ps, const unsigned char *p, cbag_val *out,
             break;
         case '-':
         case '0' ... '9':
+            if (project && ps->skip) {
+                if (!(p = skip_number(ps, p))) return NULL;
+                break;
+            }
             if (!(p = parse_number(ps, p, &done))) return NULL;
             break;
         default:

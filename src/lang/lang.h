@@ -272,6 +272,8 @@ struct cbag__prog {
     cbag_result **res;
     size_t nres, capres;
     bool errors_skip;   /* --errors skip: json.loads skips bad records */
+    bool projection;    /* computes parse only the fields read (project.c) */
+    bool replaying;     /* project.c is building a chain again */
     bool fast_json;     /* map(json.loads) uses the engine's loader */
     cbag__lv last_lazy; /* the last bag or item computed (--visualize) */
     const cbag__src *src;
@@ -444,11 +446,29 @@ int cbag__argn(cbag__st *st, const char *fname, const cbag__args *a, size_t lo,
 extern const cbag__builtin cbag__bi_json_loads;
 
 /* ------------------------------------------------------------------------ */
+/* project.c: projection of JSON records                                    */
+
+/* How a bag or item was built by a bag method (in the program's pool). */
+typedef struct cbag__recipe cbag__recipe;
+/* Records on out (a bag or item that self.name(*a) returned) how it was
+ * built: out->a becomes its recipe. 0, or -1 out of memory. */
+int cbag__recipe_note(cbag__st *st, const cbag__node *at, const cbag__lv *self,
+                      const char *name, const cbag__args *a, cbag__lv *out);
+/* The bag or item to compute for x: x itself, or, when x's chain of bag
+ * methods reaches a map(json.loads) and reads only some top-level keys of
+ * the records, the same chain built again over a json.loads building only
+ * those keys. What the compute does with x's elements: nterm < 0, uses
+ * them whole; else reads the nterm keys term of each. 0, or -1 (error on
+ * st). */
+int cbag__project(cbag__st *st, const cbag__node *at, const cbag__lv *x,
+                  int nterm, const char *const *term, cbag__lv *out);
+
+/* ------------------------------------------------------------------------ */
 /* frameops.c: bag.to_dataframe() and the frame values (LV_FRAME...)        */
 
 bool cbag__frame_kind(int k);
 const char *cbag__frame_type(int k);
-int cbag__to_dataframe(cbag__st *st, const cbag__node *at, cbag *b,
+int cbag__to_dataframe(cbag__st *st, const cbag__node *at, const cbag__lv *b,
                        const cbag__args *a, cbag__lv *out);
 int cbag__frame_method(cbag__st *st, const cbag__node *at, const cbag__lv *x,
                        const char *name, const cbag__args *a, cbag__lv *out);
@@ -477,6 +497,7 @@ extern const cbag__builtin cbag__bi_print;
 
 typedef struct cbag__progopt {
     bool errors_skip;
+    bool no_projection; /* parse every field of JSON records */
 } cbag__progopt;
 
 cbag__prog *cbag__prog_new(cbag_ctx *cx, const cbag__progopt *o);
