@@ -179,7 +179,13 @@ static void test_syntax_errors(void **state) {
     expect_error("x = (1, 2", RUN_SYNTAX, "SyntaxError", NULL);
     expect_error("def f(x):\nreturn x", RUN_SYNTAX, "indented block", NULL);
     expect_error("a = 1\n  b = 2", RUN_SYNTAX, "unexpected indent", NULL);
-    expect_error("x = f'{1}'", RUN_SYNTAX, "f-strings", NULL);
+    expect_error("x = f'{1 +}'", RUN_SYNTAX, "SyntaxError", NULL);
+    expect_error("x = f'{}'", RUN_SYNTAX, "empty expression", NULL);
+    expect_error("x = f'a}'", RUN_SYNTAX, "single '}'", NULL);
+    expect_error("x = f'{1!z}'", RUN_SYNTAX, "conversion", NULL);
+    expect_error("x = f'{1'", RUN_SYNTAX, "expecting '}'", NULL);
+    expect_error("try:\n    pass\n", RUN_SYNTAX, "'except' or 'finally'",
+                 NULL);
     expect_error("foo + 1", RUN_ERROR, "NameError: name 'foo' is not defined",
                  "line 1, column 1");
     expect_error("x = 1\ny = x.nope()", RUN_ERROR, "AttributeError",

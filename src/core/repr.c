@@ -368,6 +368,16 @@ static int repr_val(cbag__buf *b, const cbag_val *v, int depth) {
     }
     case CBAG_DICT: {
         const cbag__dict *d = v->u.dict;
+        if (d->set) { /* {1, 2}, or set() when empty */
+            if (d->len == 0) return cbag__buf_puts(b, "set()") ? CBAG_NOMEM : 0;
+            if (cbag__buf_putc(b, '{')) return CBAG_NOMEM;
+            for (uint32_t i = 0; i < d->len; i++) {
+                if (i && cbag__buf_put(b, ", ", 2)) return CBAG_NOMEM;
+                int rc = repr_val(b, &d->entries[i].key, depth + 1);
+                if (rc) return rc;
+            }
+            return cbag__buf_putc(b, '}') ? CBAG_NOMEM : CBAG_OK;
+        }
         if (cbag__buf_putc(b, '{')) return CBAG_NOMEM;
         for (uint32_t i = 0; i < d->len; i++) {
             if (i && cbag__buf_put(b, ", ", 2)) return CBAG_NOMEM;

@@ -52,6 +52,7 @@ static cbag__dict *dict_body(cbag__arena *a, size_t cap) {
     d->entries = cap ? (cbag__entry *)(p + DICT_HDR) : NULL;
     d->index = NULL;
     d->index_mask = 0;
+    d->set = 0;
     return d;
 }
 
@@ -224,6 +225,18 @@ int cbag__dict_put(cbag__arena *a, cbag_val *d, const cbag_val *key,
     return cbag__dict_put_new(a, d, key, val);
 }
 
+void cbag__dict_remove(cbag_val *dv, uint32_t i) {
+    cbag__dict *d = dv->u.dict;
+    if (i >= d->len) return;
+    memmove(&d->entries[i], &d->entries[i + 1],
+            (d->len - i - 1) * sizeof *d->entries);
+    d->len--;
+    if (!d->index_mask) return;
+    memset(d->index, 0, ((size_t)d->index_mask + 1) * sizeof *d->index);
+    for (uint32_t k = 0; k < d->len; k++)
+        index_insert(d, cbag_hash(&d->entries[k].key), k);
+}
+
 static inline int key_is_str(const cbag_val *k, const char *s, size_t len) {
     return k->type == CBAG_STR && k->len == len &&
            (len == 0 || memcmp(k->u.s, s, len) == 0);
@@ -289,6 +302,7 @@ int cbag__copy_into(cbag__arena *a, cbag_val *dst, const cbag_val *v) {
             if (rc) return rc;
         }
         t->len = s->len;
+        t->set = s->set;
         /* Entry numbers are unchanged, so the index can be copied as is
          * when it is no bigger than the copy needs. */
         if (s->index_mask && s->index_mask < 2 * (size_t)t->cap + 16) {

@@ -49,6 +49,7 @@ struct cbag__dict {
     cbag__entry *entries;
     uint32_t *index;
     uint32_t index_mask; /* slots - 1, or 0 without index */
+    uint8_t set;         /* a set of the cbag language: the keys, values None */
 };
 
 /* The maximum length of a string, list or dict (uint32 lengths). */
@@ -90,6 +91,11 @@ int cbag__dict_put(cbag__arena *a, cbag_val *d, const cbag_val *key,
 /* Appends without checking for an equal key: the caller knows it is new. */
 int cbag__dict_put_new(cbag__arena *a, cbag_val *d, const cbag_val *key,
                        const cbag_val *val);
+/* Removes entry i (later entries move down, the index is rebuilt). */
+void cbag__dict_remove(cbag_val *d, uint32_t i);
+static inline int cbag__is_set(const cbag_val *v) {
+    return v && v->type == CBAG_DICT && v->u.dict->set;
+}
 /* Index of an entry whose key equals the string, or -1. */
 long cbag__dict_find_str(const cbag_val *d, const char *key, size_t len);
 long cbag__dict_find(const cbag_val *d, const cbag_val *key);

@@ -145,7 +145,7 @@ static int db_concat(cbag__st *st, const cbag__args *a, cbag__lv *out) {
         return -1;
     if (a->v[0].k != LV_SEQ)
         return cbag__err(st, NULL, E_TYPE, "concat() needs a list of bags");
-    const cbag__seq *s = a->v[0].a;
+    const cbag__lseq *s = a->v[0].a;
     cbag **bags;
     if (bags_of(st, s->items, s->n, &bags)) return -1;
     return cbag__ret_bag(st, NULL, cbag_concat(st->p->cx, s->n, bags), out);

@@ -30,28 +30,12 @@ void cbag__st_done(cbag__st *st) {
 
 void *cbag__alloc(cbag__st *st, size_t n) { return cbag__palloc(st->mem, n); }
 
-const char *cbag__err_name(int kind) {
-    switch (kind) {
-    case E_TYPE: return "TypeError";
-    case E_KEY: return "KeyError";
-    case E_INDEX: return "IndexError";
-    case E_VALUE: return "ValueError";
-    case E_ZERODIV: return "ZeroDivisionError";
-    case E_NAME: return "NameError";
-    case E_OVERFLOW: return "OverflowError";
-    case E_ATTR: return "AttributeError";
-    case E_RECURSION: return "RecursionError";
-    case E_IMPORT: return "ImportError";
-    case E_MEMORY: return "MemoryError";
-    case E_NOTIMPL: return "NotImplementedError";
-    default: return NULL;
-    }
-}
-
 int cbag__err(cbag__st *st, const cbag__node *at, int kind, const char *fmt,
               ...) {
     if (st->err) return -1;
     st->err = kind;
+    st->raised.k = LV_UNSET;
+    st->err_key = NULL;
     const char *name = cbag__err_name(kind);
     size_t off = 0;
     if (name) off = (size_t)snprintf(st->msg, sizeof st->msg, "%s: ", name);
@@ -59,6 +43,7 @@ int cbag__err(cbag__st *st, const cbag__node *at, int kind, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(st->msg + off, sizeof st->msg - off, fmt, ap);
     va_end(ap);
+    if (name && st->msg[off] == '\0') st->msg[off - 2] = '\0'; /* "Name" */
     if (at) {
         st->line = at->line;
         st->col = at->col;
@@ -247,7 +232,7 @@ static int call_func(cbag__st *st, const cbag__lv *fn, const cbag__args *a,
     if (out->k == LV_FUNC && chain_has(out->b, &fr))
         return cbag__detach(st, out);
     if (out->k == LV_SEQ) {
-        cbag__seq *s = (cbag__seq *)out->a;
+        cbag__lseq *s = (cbag__lseq *)out->a;
         for (size_t i = 0; i < s->n; i++)
             if (s->items[i].k == LV_FUNC && chain_has(s->items[i].b, &fr) &&
                 cbag__detach(st, &s->items[i]))
@@ -269,6 +254,7 @@ int cbag__call(cbag__st *st, const cbag__node *at, const cbag__lv *fn,
     }
     case LV_BUILTIN: {
         const cbag__builtin *b = fn->a;
+        st->callee = b;
         int rc = b->fn(st, a, out);
         if (rc && st->line == 0 && at) {
             st->line = at->line;
@@ -398,6 +384,15 @@ static int ev_attr(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     if (x.k == LV_BAG || x.k == LV_ITEM)
         return cbag__bag_attr(st, n, &x, n->s, out);
     if (cbag__frame_kind(x.k)) return cbag__frame_attr(st, n, &x, n->s, out);
+    if (x.k == LV_EXC) return cbag__exc_attr(st, n, &x, n->s, out);
+    if ((x.k == LV_BUILTIN || x.k == LV_FUNC) && !strcmp(n->s, "__name__")) {
+        const char *nm = x.k == LV_FUNC ? ((const cbag__node *)x.a)->s
+                                        : ((const cbag__builtin *)x.a)->name;
+        const cbag_val *v = cbag_new_strz(st->c, nm);
+        if (!v) return cbag__oom(st, n);
+        *out = cbag__val(v);
+        return 0;
+    }
     if (n->op >= 0)
         return cbag__err(st, n, E_NOTIMPL,
                          "method values are not supported: call "
@@ -525,7 +520,7 @@ static int ev_seq(const cbag__node *n, cbag__st *st, cbag__lv *out) {
         if (items[i].k != LV_VAL) data = false;
     }
     if (!data) {
-        cbag__seq *s = cbag__alloc(st, sizeof *s + cnt * sizeof(cbag__lv));
+        cbag__lseq *s = cbag__alloc(st, sizeof *s + cnt * sizeof(cbag__lv));
         if (!s) return cbag__oom(st, n);
         s->n = cnt;
         s->tuple = tuple;
@@ -563,38 +558,12 @@ static int ev_dict(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     return 0;
 }
 
-/* Assigns v to a target: a name, d[k], or a tuple/list to unpack. */
-static int assign(const cbag__node *t, cbag__st *st, const cbag__lv *v);
-
-static int setitem(const cbag__node *t, cbag__st *st, const cbag__lv *c,
-                   const cbag__lv *k, const cbag__lv *v) {
-    const cbag_val *cv, *kv, *vv;
-    if (cbag__need_val(st, t, c, &cv) || cbag__need_val(st, t, k, &kv) ||
-        cbag__need_val(st, t, v, &vv))
-        return -1;
-    if (cbag_typeof(cv) == CBAG_DICT) {
-        if (!cbag__owned(st, cv))
-            return cbag__err(st, t, E_TYPE,
-                             "this dict was not built here and cannot be "
-                             "modified; copy it first: d = dict(d)");
-        if (cbag_setv(st->c, (cbag_val *)cv, kv, vv)) return cbag__oom(st, t);
-        return 0;
-    }
-    if (cbag_typeof(cv) == CBAG_LIST)
-        return cbag__err(st, t, E_NOTIMPL,
-                         "list item assignment is not supported (cbag lists "
-                         "are append-only); build a new list");
-    return cbag__err(st, t, E_TYPE,
-                     "'%s' object does not support item assignment",
-                     cbag__lv_type(c));
-}
-
-static int assign(const cbag__node *t, cbag__st *st, const cbag__lv *v) {
+int cbag__assign(const cbag__node *t, cbag__st *st, const cbag__lv *v) {
     if (t->kind == N_NAME) return store(t, st, v);
     if (t->kind == N_SUBSCR) {
         cbag__lv c, k;
         if (t->a->ev(t->a, st, &c) || t->b->ev(t->b, st, &k)) return -1;
-        return setitem(t, st, &c, &k, v);
+        return cbag__setitem(st, t, &c, &k, v);
     }
     /* unpacking */
     cbag__iter it;
@@ -608,7 +577,7 @@ static int assign(const cbag__node *t, cbag__st *st, const cbag__lv *v) {
         if (i >= t->n)
             return cbag__err(st, t, E_VALUE,
                              "too many values to unpack (expected %zu)", t->n);
-        if (assign(t->kids[i], st, &e)) return -1;
+        if (cbag__assign(t->kids[i], st, &e)) return -1;
     }
     if (i < t->n)
         return cbag__err(st, t, E_VALUE,
@@ -630,6 +599,7 @@ static int comp_loop(const cbag__node *n, cbag__st *st, size_t i,
                 return -1;
             return cbag_setv(st->c, res, ev, vv) ? cbag__oom(st, n) : 0;
         }
+        if (n->op == 's') return cbag__set_add(st, n->a, res, &e);
         return cbag_append(st->c, res, ev) ? cbag__oom(st, n) : 0;
     }
     const cbag__node *k = n->kids[i];
@@ -649,7 +619,7 @@ static int comp_loop(const cbag__node *n, cbag__st *st, size_t i,
         cbag__lv e;
         int r = cbag__iter_next(st, &it, &e);
         if (r <= 0) return r;
-        if (assign(k->a, st, &e) || comp_loop(n, st, i + 1, first, res))
+        if (cbag__assign(k->a, st, &e) || comp_loop(n, st, i + 1, first, res))
             return -1;
     }
 }
@@ -661,9 +631,10 @@ static int ev_comp(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     cbag__lv slots[ns];
     memset(slots, 0, sizeof slots);
     cbag__frame fr = {st->fr, slots, n->nslots};
-    cbag_val *res =
-        n->op == '{' ? cbag_new_dict(st->c, 8) : cbag_new_list(st->c, 8);
-    if (!res) return cbag__oom(st, n);
+    cbag_val *res = n->op == 's'   ? cbag__new_set(st, n)
+                    : n->op == '{' ? cbag_new_dict(st->c, 8)
+                                   : cbag_new_list(st->c, 8);
+    if (!res) return st->err ? -1 : cbag__oom(st, n);
     cbag__frame *saved = st->fr;
     st->fr = &fr;
     int rc = comp_loop(n, st, 0, &first, res);
@@ -693,7 +664,7 @@ static int ex_assign(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     cbag__lv v;
     if (n->a->ev(n->a, st, &v)) return -1;
     for (size_t i = 0; i < n->n; i++)
-        if (assign(n->kids[i], st, &v)) return -1;
+        if (cbag__assign(n->kids[i], st, &v)) return -1;
     return FLOW_NEXT;
 }
 
@@ -712,7 +683,7 @@ static int ex_aug(const cbag__node *n, cbag__st *st, cbag__lv *out) {
         cbag__subscr(st, t, &c, &k, &cur) || n->b->ev(n->b, st, &v) ||
         cbag__binop(st, n, n->op, &cur, &v, &r))
         return -1;
-    return setitem(t, st, &c, &k, &r) ? -1 : FLOW_NEXT;
+    return cbag__setitem(st, t, &c, &k, &r) ? -1 : FLOW_NEXT;
 }
 
 static int ex_if(const cbag__node *n, cbag__st *st, cbag__lv *out) {
@@ -731,19 +702,22 @@ static int ex_for(const cbag__node *n, cbag__st *st, cbag__lv *out) {
         cbag__lv e;
         int r = cbag__iter_next(st, &it, &e);
         if (r < 0) return -1;
-        if (r == 0) return FLOW_NEXT;
-        if (assign(n->a, st, &e)) return -1;
+        if (r == 0) break;
+        if (cbag__assign(n->a, st, &e)) return -1;
         int rc = n->c->ev(n->c, st, out);
         if (rc < 0 || rc == FLOW_RETURN) return rc;
         if (rc == FLOW_BREAK) return FLOW_NEXT;
     }
+    /* not broken: the else clause */
+    return n->n ? n->kids[0]->ev(n->kids[0], st, out) : FLOW_NEXT;
 }
 
 static int ex_while(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     for (;;) {
         cbag__lv c;
         if (n->a->ev(n->a, st, &c)) return -1;
-        if (!cbag__truthy(&c)) return FLOW_NEXT;
+        if (!cbag__truthy(&c))
+            return n->c ? n->c->ev(n->c, st, out) : FLOW_NEXT;
         int rc = n->b->ev(n->b, st, out);
         if (rc < 0 || rc == FLOW_RETURN) return rc;
         if (rc == FLOW_BREAK) return FLOW_NEXT;
@@ -815,25 +789,94 @@ static int ex_import(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     return store(n->b, st, &v) ? -1 : FLOW_NEXT;
 }
 
+/* del x[k], del name, del a, b */
+static int del(const cbag__node *t, cbag__st *st) {
+    if (t->kind == N_SUBSCR) {
+        cbag__lv c, k;
+        if (t->a->ev(t->a, st, &c) || t->b->ev(t->b, st, &k)) return -1;
+        return cbag__delitem(st, t, &c, &k);
+    }
+    if (t->kind == N_NAME) {
+        cbag__lv v, unset = {0};
+        if (ev_name(t, st, &v)) return -1;
+        if (t->depth >= 0) {
+            *local(st, t) = unset;
+            return 0;
+        }
+        return store(t, st, &unset);
+    }
+    if (t->kind == N_TUPLE || t->kind == N_LIST) {
+        for (size_t i = 0; i < t->n; i++)
+            if (del(t->kids[i], st)) return -1;
+        return 0;
+    }
+    return cbag__err(st, t, E_TYPE, "cannot delete this expression");
+}
+
 static int ex_del(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     (void)out;
-    return cbag__err(st, n, E_NOTIMPL, "del is not supported");
+    return del(n->a, st) ? -1 : FLOW_NEXT;
+}
+
+static int ev_set(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    cbag_val *s = cbag__new_set(st, n);
+    if (!s) return -1;
+    for (size_t i = 0; i < n->n; i++) {
+        cbag__lv x;
+        if (n->kids[i]->ev(n->kids[i], st, &x) ||
+            cbag__set_add(st, n->kids[i], s, &x))
+            return -1;
+    }
+    *out = cbag__val(s);
+    return 0;
 }
 
 void cbag__bind(cbag__node *n) {
     static const cbag__evfn fns[] = {
-        [N_CONST] = ev_const,   [N_NAME] = ev_name,     [N_ATTR] = ev_attr,
-        [N_CALL] = ev_call,     [N_METHOD] = ev_method, [N_SUBSCR] = ev_subscr,
-        [N_SLICE] = ev_slice,   [N_BINOP] = ev_binop,   [N_UNARY] = ev_unary,
-        [N_NOT] = ev_not,       [N_AND] = ev_and,       [N_OR] = ev_or,
-        [N_CMP] = ev_cmp,       [N_IFEXP] = ev_ifexp,   [N_FUNC] = ev_func,
-        [N_LIST] = ev_seq,      [N_TUPLE] = ev_seq,     [N_DICT] = ev_dict,
-        [N_COMP] = ev_comp,     [N_STAR] = ev_star,     [N_CFOR] = ev_star,
-        [N_CIF] = ev_star,      [S_EXPR] = ex_expr,     [S_ASSIGN] = ex_assign,
-        [S_AUG] = ex_aug,       [S_IF] = ex_if,         [S_FOR] = ex_for,
-        [S_WHILE] = ex_while,   [S_RETURN] = ex_return, [S_BREAK] = ex_flow,
-        [S_CONTINUE] = ex_flow, [S_PASS] = ex_flow,     [S_BLOCK] = ex_block,
-        [S_DEF] = ex_def,       [S_IMPORT] = ex_import, [S_DEL] = ex_del,
+        [N_CONST] = ev_const,
+        [N_NAME] = ev_name,
+        [N_ATTR] = ev_attr,
+        [N_CALL] = ev_call,
+        [N_METHOD] = ev_method,
+        [N_SUBSCR] = ev_subscr,
+        [N_SLICE] = ev_slice,
+        [N_BINOP] = ev_binop,
+        [N_UNARY] = ev_unary,
+        [N_NOT] = ev_not,
+        [N_AND] = ev_and,
+        [N_OR] = ev_or,
+        [N_CMP] = ev_cmp,
+        [N_IFEXP] = ev_ifexp,
+        [N_FUNC] = ev_func,
+        [N_LIST] = ev_seq,
+        [N_TUPLE] = ev_seq,
+        [N_DICT] = ev_dict,
+        [N_COMP] = ev_comp,
+        [N_STAR] = ev_star,
+        [N_CFOR] = ev_star,
+        [N_CIF] = ev_star,
+        [N_FSTR] = cbag__ev_fstr,
+        [N_FFIELD] = ev_star,
+        [N_SET] = ev_set,
+        [S_TRY] = cbag__ex_try,
+        [S_EXCEPT] = ex_flow,
+        [S_RAISE] = cbag__ex_raise,
+        [S_ASSERT] = cbag__ex_assert,
+        [S_GLOBAL] = ex_flow,
+        [S_EXPR] = ex_expr,
+        [S_ASSIGN] = ex_assign,
+        [S_AUG] = ex_aug,
+        [S_IF] = ex_if,
+        [S_FOR] = ex_for,
+        [S_WHILE] = ex_while,
+        [S_RETURN] = ex_return,
+        [S_BREAK] = ex_flow,
+        [S_CONTINUE] = ex_flow,
+        [S_PASS] = ex_flow,
+        [S_BLOCK] = ex_block,
+        [S_DEF] = ex_def,
+        [S_IMPORT] = ex_import,
+        [S_DEL] = ex_del,
     };
     if (n->kind > 0 && (size_t)n->kind < sizeof fns / sizeof fns[0])
         n->ev = fns[n->kind];

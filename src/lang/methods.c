@@ -1,7 +1,8 @@
 /* methods.c: methods of data values: str (lower, split, join, ...), dict
- * (get, keys, items, ...) and list (append, ...). Case mapping and
- * character classes are ASCII only. Mutating methods work only on
- * containers built by the same evaluation (see cbag__own). */
+ * (get, keys, items, ...) and list (append, ...); more in strmethods.c
+ * and mutate.c. Case mapping and character classes are Unicode's, as
+ * Python has them (unicase.c). Mutating methods work only on containers
+ * built by the same evaluation (see cbag__own). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,24 +104,6 @@ static int ret_buf(cbag__st *st, const cbag__node *at, char *buf, size_t n,
 
 /* ------------------------------------------------------------------------ */
 /* str                                                                      */
-
-static int s_case(cbag__st *st, const cbag__node *at, const char *s, size_t l,
-                  int id, cbag__lv *out) {
-    char *b = malloc(l + 1);
-    if (!b) return cbag__oom(st, at);
-    bool start = true;
-    for (size_t i = 0; i < l; i++) {
-        char c = s[i];
-        bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-        bool up = id == M_UPPER ||
-                  ((id == M_TITLE && start) || (id == M_CAPITALIZE && i == 0));
-        if (up && c >= 'a' && c <= 'z') c = (char)(c - 32);
-        if (!up && c >= 'A' && c <= 'Z') c = (char)(c + 32);
-        b[i] = c;
-        start = !alpha;
-    }
-    return ret_buf(st, at, b, l, out);
-}
 
 static int s_strip(cbag__st *st, const cbag__node *at, const char *s, size_t l,
                    int id, const cbag__args *a, cbag__lv *out) {
@@ -430,21 +413,6 @@ static int s_find(cbag__st *st, const cbag__node *at, const char *s, size_t l,
     return ret(st, at, cbag_new_int(st->c, pos), out);
 }
 
-static int s_class(cbag__st *st, const cbag__node *at, const char *s, size_t l,
-                   int id, cbag__lv *out) {
-    (void)st, (void)at;
-    bool ok = l > 0;
-    for (size_t i = 0; i < l && ok; i++) {
-        char c = s[i];
-        if (id == M_ISDIGIT) ok = c >= '0' && c <= '9';
-        if (id == M_ISALPHA)
-            ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-        if (id == M_ISSPACE) ok = is_ws(c);
-    }
-    *out = cbag__val(cbag_bool(ok));
-    return 0;
-}
-
 static int s_splitlines(cbag__st *st, const cbag__node *at, const char *s,
                         size_t l, cbag__lv *out) {
     cbag_val *r = cbag_new_list(st->c, 8);
@@ -474,7 +442,12 @@ static int str_method(cbag__st *st, const cbag__node *at, const cbag_val *v,
     case M_TITLE:
     case M_CAPITALIZE:
         if (nargs(st, at, names[id], a, 0, 0)) return -1;
-        return s_case(st, at, s, l, id, out);
+        return cbag__str_case(st, at, s, l,
+                              id == M_LOWER   ? CASE_LOWER
+                              : id == M_UPPER ? CASE_UPPER
+                              : id == M_TITLE ? CASE_TITLE
+                                              : CASE_CAPITALIZE,
+                              out);
     case M_STRIP:
     case M_LSTRIP:
     case M_RSTRIP:
@@ -496,7 +469,11 @@ static int str_method(cbag__st *st, const cbag__node *at, const cbag_val *v,
     case M_ISALPHA:
     case M_ISSPACE:
         if (nargs(st, at, names[id], a, 0, 0)) return -1;
-        return s_class(st, at, s, l, id, out);
+        *out = cbag__val(cbag_bool(cbag__str_is(s, l,
+                                                id == M_ISDIGIT   ? IS_DIGIT
+                                                : id == M_ISALPHA ? IS_ALPHA
+                                                                  : IS_SPACE)));
+        return 0;
     case M_SPLITLINES:
         if (nargs(st, at, names[id], a, 0, 0)) return -1;
         return s_splitlines(st, at, s, l, out);
@@ -635,13 +612,28 @@ static int seq_method(cbag__st *st, const cbag__node *at, const cbag_val *l,
 int cbag__method(cbag__st *st, const cbag__node *at, const cbag__lv *x, int id,
                  const char *name, const cbag__args *a, cbag__lv *out) {
     int r = 1;
-    if (x->k == LV_VAL && id >= 0) {
+    if (x->k == LV_VAL) {
         const cbag_val *v = LVV(*x);
+        cbag_val *mv = (cbag_val *)v; /* changed only if owned */
         switch (cbag_typeof(v)) {
-        case CBAG_STR: r = str_method(st, at, v, id, a, out); break;
-        case CBAG_DICT: r = dict_method(st, at, v, id, a, out); break;
+        case CBAG_STR:
+            r = id >= 0 ? str_method(st, at, v, id, a, out) : 1;
+            if (r == 1) r = cbag__str_method2(st, at, v, name, a, out);
+            break;
+        case CBAG_DICT:
+            if (cbag__is_set_val(v)) {
+                r = cbag__set_method(st, at, mv, name, a, out);
+                break;
+            }
+            r = id >= 0 ? dict_method(st, at, v, id, a, out) : 1;
+            if (r == 1) r = cbag__dict_method(st, at, mv, name, a, out);
+            break;
         case CBAG_LIST:
-        case CBAG_TUPLE: r = seq_method(st, at, v, id, a, out); break;
+        case CBAG_TUPLE:
+            r = id >= 0 ? seq_method(st, at, v, id, a, out) : 1;
+            if (r == 1 && cbag_typeof(v) == CBAG_LIST)
+                r = cbag__list_method(st, at, mv, name, a, out);
+            break;
         default: break;
         }
     }

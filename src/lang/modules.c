@@ -54,7 +54,18 @@ static int bi_dumps(cbag__st *st, const cbag__args *a, cbag__lv *out) {
     const cbag_val *s;
     if (cbag__need_val(st, NULL, &a->v[0], &s)) return -1;
     const cbag_val *r = cbag_json_dumps(st->c, s, NULL);
-    if (!r) return cbag__err(st, NULL, E_VALUE, "json.dumps failed");
+    if (!r) { /* the call's message names the problem */
+        const char *m = cbag_call_errmsg(st->c);
+        const char *t = m ? strstr(m, "TypeError: ") : NULL;
+        int kind = t ? E_TYPE : E_VALUE;
+        if (t) m = t + 11;
+        if (!m || !*m) m = "json.dumps failed";
+        if (kind == E_TYPE && cbag__has_set(s))
+            m = "Object of type set is not JSON serializable";
+        int rc = cbag__err(st, NULL, kind, "%s", m);
+        cbag_call_clear(st->c);
+        return rc;
+    }
     *out = cbag__val(r);
     return 0;
 }

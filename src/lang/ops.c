@@ -9,19 +9,26 @@
 
 bool cbag__truthy(const cbag__lv *v) {
     if (v->k == LV_VAL) return cbag_truthy(LVV(*v));
-    if (v->k == LV_SEQ) return ((const cbag__seq *)v->a)->n > 0;
+    if (v->k == LV_SEQ) return ((const cbag__lseq *)v->a)->n > 0;
     return v->k != LV_UNSET;
 }
 
 const char *cbag__lv_type(const cbag__lv *v) {
     switch (v->k) {
-    case LV_VAL: return cbag_type_name(cbag_typeof(LVV(*v)));
+    case LV_VAL:
+        if (cbag__is_set_val(LVV(*v))) return "set";
+        return cbag_type_name(cbag_typeof(LVV(*v)));
+    case LV_EXC: {
+        cbag__lv t;
+        cbag__exc_type(v, &t);
+        return ((const cbag__builtin *)t.a)->name;
+    }
     case LV_FUNC: return "function";
     case LV_BUILTIN: return "builtin_function_or_method";
     case LV_MOD: return "module";
     case LV_BAG: return "Bag";
     case LV_ITEM: return "Item";
-    case LV_SEQ: return ((const cbag__seq *)v->a)->tuple ? "tuple" : "list";
+    case LV_SEQ: return ((const cbag__lseq *)v->a)->tuple ? "tuple" : "list";
     case LV_FRAME:
     case LV_FCOL:
     case LV_FMASK:
@@ -316,6 +323,9 @@ int cbag__binop(cbag__st *st, const cbag__node *at, int op, const cbag__lv *x,
     if (op == '+' && ta == tb &&
         (ta == CBAG_STR || ta == CBAG_LIST || ta == CBAG_TUPLE))
         return concat(st, at, a, b, out);
+    if (cbag__is_set_val(a) && cbag__is_set_val(b) &&
+        (op == '|' || op == '&' || op == '-' || op == '^'))
+        return cbag__set_op(st, at, op, a, b, out);
     if (op == '*' && is_intlike(tb) &&
         (ta == CBAG_STR || ta == CBAG_LIST || ta == CBAG_TUPLE))
         return repeat(st, at, a, cbag_int_value(b), out);
@@ -364,7 +374,7 @@ static bool is_nan(const cbag__lv *x) {
 static int contains(cbag__st *st, const cbag__node *at, const cbag__lv *x,
                     const cbag__lv *c) {
     if (c->k == LV_SEQ) {
-        const cbag__seq *s = c->a;
+        const cbag__lseq *s = c->a;
         for (size_t i = 0; i < s->n; i++) {
             const cbag__lv *e = &s->items[i];
             if (same(e, x) ||
@@ -439,6 +449,12 @@ int cbag__compare(cbag__st *st, const cbag__node *at, int op, const cbag__lv *x,
     }
     default: break;
     }
+    if (x->k == LV_VAL && y->k == LV_VAL && cbag__is_set_val(LVV(*x)) &&
+        cbag__is_set_val(LVV(*y))) { /* subset and superset */
+        cbag__lv r;
+        if (cbag__set_op(st, at, op, LVV(*x), LVV(*y), &r)) return -1;
+        return cbag_bool_value(LVV(r));
+    }
     int r;
     if (cbag__order(st, at, x, y, &r)) {
         /* fix the operator in the message */
@@ -486,7 +502,7 @@ int cbag__subscr(cbag__st *st, const cbag__node *at, const cbag__lv *x,
                  const cbag__lv *k, cbag__lv *out) {
     if (cbag__frame_kind(x->k)) return cbag__frame_subscr(st, at, x, k, out);
     if (x->k == LV_SEQ) {
-        const cbag__seq *s = x->a;
+        const cbag__lseq *s = x->a;
         if (k->k != LV_VAL || !is_intlike(cbag_typeof(LVV(*k))))
             return cbag__err(st, at, E_TYPE, "indices must be integers");
         int64_t i = cbag_int_value(LVV(*k));
@@ -508,6 +524,7 @@ int cbag__subscr(cbag__st *st, const cbag__node *at, const cbag__lv *x,
         if (!r) {
             char *rep = cbag_format(key, CBAG_FMT_REPR, NULL);
             int rc = cbag__err(st, at, E_KEY, "%.200s", rep ? rep : "?");
+            st->err_key = key;
             free(rep);
             return rc;
         }
@@ -718,10 +735,17 @@ int cbag__str(cbag__st *st, const cbag__node *at, const cbag__lv *x, bool repr,
             snprintf(buf, sizeof buf, "<function %s>",
                      ((const cbag__node *)x->a)->s);
             break;
-        case LV_BUILTIN:
-            snprintf(buf, sizeof buf, "<built-in function %s>",
-                     ((const cbag__builtin *)x->a)->name);
+        case LV_BUILTIN: {
+            const cbag__builtin *b = x->a;
+            snprintf(buf, sizeof buf,
+                     b->id != BI_OTHER && b->id != BI_JSON_LOADS &&
+                             b->id != BI_JSON_DUMPS
+                         ? "<class '%s'>"
+                         : "<built-in function %s>",
+                     b->name);
             break;
+        }
+        case LV_EXC: return cbag__exc_str(st, at, x, repr, out);
         case LV_MOD:
             snprintf(buf, sizeof buf, "<module '%s'>",
                      ((const cbag__module *)x->a)->name);
@@ -739,7 +763,7 @@ int cbag__str(cbag__st *st, const cbag__node *at, const cbag__lv *x, bool repr,
             if (cbag__frame_repr(st, at, x, &s, &len)) return -1;
             break;
         case LV_SEQ: {
-            const cbag__seq *q = x->a;
+            const cbag__lseq *q = x->a;
             size_t cap = 64, n = 0;
             char *acc = malloc(cap);
             if (!acc) return cbag__oom(st, at);

@@ -72,6 +72,10 @@ cbag__node *cbag__p_atom(cbag__parser *P);
 cbag__node *cbag__p_comp(cbag__parser *P, const cbag__tok *at, int op,
                          cbag__node *elt, cbag__node *val);
 
+/* parse_str.c: adjacent string literals and f-strings from the first
+ * (t, consumed). */
+cbag__node *cbag__p_strings(cbag__parser *P, const cbag__tok *t);
+
 /* parse_expr.c */
 cbag__node *cbag__p_test(cbag__parser *P);
 cbag__node *cbag__p_expr(cbag__parser *P);

@@ -114,10 +114,25 @@ static cbag__node *dict(cbag__parser *P, const cbag__tok *at) {
     if (accept_op(P, '}')) return n;
     cbag__node *k = cbag__p_test(P);
     if (!k) return NULL;
-    if (!is_op(P, ':'))
-        return cbag__p_fail(P, peek(P),
-                            "sets are not supported (cbag has no set "
-                            "type); use a list or dict");
+    if (!is_op(P, ':')) { /* a set: {a, b} or {x for ...} */
+        if (is_kw(P, "for")) {
+            cbag__node *g = cbag__p_comp(P, at, 's', k, NULL);
+            return g && cbag__p_expect(P, '}') ? g : NULL;
+        }
+        n->kind = N_SET;
+        cbag__nvec v = {0};
+        cbag__p_push(P, &v, k);
+        while (accept_op(P, ',')) {
+            if (is_op(P, '}')) break;
+            if (!cbag__p_push(P, &v, cbag__p_test(P))) break;
+        }
+        if (P->e->msg[0] || !cbag__p_expect(P, '}') ||
+            !cbag__p_finish(P, &v, n)) {
+            free(v.v);
+            return NULL;
+        }
+        return n;
+    }
     next(P);
     cbag__node *v0 = cbag__p_test(P);
     if (!v0) return NULL;
@@ -146,26 +161,8 @@ cbag__node *cbag__p_atom(cbag__parser *P) {
     switch (t->t) {
     case T_INT: return cbag__p_konst(P, t, cbag_new_int(P->c, t->i));
     case T_FLOAT: return cbag__p_konst(P, t, cbag_new_float(P->c, t->f));
-    case T_STR: {
-        if (peek(P)->t != T_STR)
-            return cbag__p_konst(P, t, cbag_new_str(P->c, t->s, t->len));
-        /* adjacent literals concatenate */
-        size_t total = t->len, j = P->i;
-        while (P->t[j].t == T_STR)
-            total += P->t[j++].len;
-        char *buf = malloc(total ? total : 1);
-        if (!buf) return cbag__p_fail(P, t, "out of memory");
-        memcpy(buf, t->s, t->len);
-        size_t at = t->len;
-        while (peek(P)->t == T_STR) {
-            const cbag__tok *u = next(P);
-            memcpy(buf + at, u->s, u->len);
-            at += u->len;
-        }
-        cbag__node *n = cbag__p_konst(P, t, cbag_new_str(P->c, buf, total));
-        free(buf);
-        return n;
-    }
+    case T_STR:
+    case T_FSTART: return cbag__p_strings(P, t);
     case T_NAME:
         if (strcmp(t->s, "None") == 0) return cbag__p_konst(P, t, cbag_none());
         if (strcmp(t->s, "True") == 0)

@@ -117,7 +117,43 @@ static cbag__node *simple(cbag__parser *P) {
         if (accept_kw(P, "from")) return import(P, t, true);
         if (accept_kw(P, "del")) {
             cbag__node *n = cbag__p_node(P, S_DEL, t);
-            if (n && !(n->a = cbag__p_expr(P))) return NULL;
+            if (n && !(n->a = cbag__p_testlist(P, true))) return NULL;
+            return n;
+        }
+        if (accept_kw(P, "raise")) {
+            cbag__node *n = cbag__p_node(P, S_RAISE, t);
+            const cbag__tok *k = peek(P);
+            if (n && k->t != T_NEWLINE && k->t != T_EOF && !is_op(P, ';')) {
+                if (!(n->a = cbag__p_test(P))) return NULL;
+                if (accept_kw(P, "from") && !(n->b = cbag__p_test(P)))
+                    return NULL;
+            }
+            return n;
+        }
+        if (accept_kw(P, "assert")) {
+            cbag__node *n = cbag__p_node(P, S_ASSERT, t);
+            if (!n || !(n->a = cbag__p_test(P))) return NULL;
+            if (accept_op(P, ',') && !(n->b = cbag__p_test(P))) return NULL;
+            return n;
+        }
+        if (accept_kw(P, "global") || accept_kw(P, "nonlocal")) {
+            cbag__node *n = cbag__p_node(P, S_GLOBAL, t);
+            cbag__nvec v = {0};
+            do {
+                const cbag__tok *nm = next(P);
+                if (nm->t != T_NAME || cbag__p_keyword(nm->s)) {
+                    P->i--;
+                    cbag__p_bad(P);
+                    break;
+                }
+                cbag__node *x = cbag__p_node(P, N_NAME, nm);
+                if (x) x->s = nm->s;
+                if (!cbag__p_push(P, &v, x)) break;
+            } while (accept_op(P, ','));
+            if (!n || P->e->msg[0] || !cbag__p_finish(P, &v, n)) {
+                free(v.v);
+                return NULL;
+            }
             return n;
         }
         if (cbag__p_keyword(t->s) && strcmp(t->s, "not") &&
@@ -218,6 +254,48 @@ static cbag__node *if_stmt(cbag__parser *P, const cbag__tok *t) {
     return n;
 }
 
+/* try: ... except [T [as name]]: ... [else: ...] [finally: ...] */
+static cbag__node *try_stmt(cbag__parser *P, const cbag__tok *t) {
+    cbag__node *n = cbag__p_node(P, S_TRY, t);
+    if (!n || !(n->a = suite(P))) return NULL;
+    cbag__nvec h = {0};
+    bool all = false;
+    while (is_kw(P, "except")) {
+        const cbag__tok *e = next(P);
+        cbag__node *x = cbag__p_node(P, S_EXCEPT, e);
+        if (!x) break;
+        if (all) {
+            cbag__p_fail(P, e, "default 'except:' must be last");
+            break;
+        }
+        if (!is_op(P, ':')) {
+            if (!(x->a = cbag__p_test(P))) break;
+            if (accept_kw(P, "as")) {
+                const cbag__tok *nm = next(P);
+                if (nm->t != T_NAME || cbag__p_keyword(nm->s)) {
+                    P->i--;
+                    cbag__p_bad(P);
+                    break;
+                }
+                if (!(x->b = cbag__p_node(P, N_NAME, nm))) break;
+                x->b->s = nm->s;
+            }
+        } else {
+            all = true;
+        }
+        if (!(x->c = suite(P)) || !cbag__p_push(P, &h, x)) break;
+    }
+    if (P->e->msg[0] || !cbag__p_finish(P, &h, n)) {
+        free(h.v);
+        return NULL;
+    }
+    if (n->n && accept_kw(P, "else") && !(n->b = suite(P))) return NULL;
+    if (accept_kw(P, "finally") && !(n->c = suite(P))) return NULL;
+    if (!n->n && !n->c)
+        return cbag__p_fail(P, peek(P), "expected 'except' or 'finally' block");
+    return n;
+}
+
 static cbag__node *def(cbag__parser *P, const cbag__tok *t) {
     const cbag__tok *name = next(P);
     if (name->t != T_NAME || cbag__p_keyword(name->s)) {
@@ -251,13 +329,21 @@ static cbag__node *stmt(cbag__parser *P) {
         if (!accept_kw(P, "in")) return cbag__p_bad(P);
         if (!(n->b = cbag__p_testlist(P, false)) || !(n->c = suite(P)))
             return NULL;
-        if (is_kw(P, "else"))
-            return cbag__p_fail(P, peek(P), "for ... else is not supported");
+        if (accept_kw(P, "else")) { /* run when the loop was not broken */
+            cbag__node *e = suite(P);
+            if (!e) return NULL;
+            n->kids = cbag__palloc(P->pool, sizeof *n->kids);
+            if (!n->kids) return cbag__p_fail(P, t, "out of memory");
+            n->kids[0] = e;
+            n->n = 1;
+        }
         return n;
     }
+    if (accept_kw(P, "try")) return try_stmt(P, t);
     if (accept_kw(P, "while")) {
         cbag__node *n = cbag__p_node(P, S_WHILE, t);
         if (!n || !(n->a = cbag__p_test(P)) || !(n->b = suite(P))) return NULL;
+        if (accept_kw(P, "else") && !(n->c = suite(P))) return NULL;
         return n;
     }
     if (t->t == T_NAME &&

@@ -189,6 +189,7 @@ static void scan(cbag__st *st, reads *r, const cbag__node *n, int d, int s) {
         scan_target(st, r, n->a, d, s);
         scan(st, r, n->b, d, s);
         scan(st, r, n->c, d, s);
+        if (n->n) scan(st, r, n->kids[0], d, s); /* else */
         return;
     case S_DEF:
     case S_IMPORT:
