@@ -139,7 +139,7 @@ static void test_functions(void **state) {
     expect("json.loads('{\"a\": [1, 2.5, null]}')", "{'a': [1, 2.5, None]}");
     expect("json.dumps({'a': (1, 'x')})", "'{\"a\": [1, \"x\"]}'");
     expect_error("def f(x):\n    return x\nf()", RUN_ERROR,
-                 "missing required argument: 'x'", NULL);
+                 "f() missing 1 required positional argument: 'x'", NULL);
     expect_error("def r(n):\n    return r(n + 1)\nr(0)", RUN_ERROR,
                  "RecursionError", NULL);
 }

@@ -166,14 +166,6 @@ static bool chain_has(const cbag__frame *f, const cbag__frame *x) {
 static int call_func(cbag__st *st, const cbag__lv *fn, const cbag__args *a,
                      cbag__lv *out) {
     const cbag__node *f = fn->a;
-    int np = f->nparams;
-    int ndef = (int)f->n;
-    if ((int)a->n > np)
-        return cbag__err(st, NULL, E_TYPE,
-                         "%s() takes %d positional argument%s but %zu %s "
-                         "given",
-                         f->s, np, np == 1 ? "" : "s", a->n,
-                         a->n == 1 ? "was" : "were");
     if (st->depth >= MAX_DEPTH)
         return cbag__err(st, NULL, E_RECURSION,
                          "maximum recursion depth exceeded in %s()", f->s);
@@ -181,35 +173,8 @@ static int call_func(cbag__st *st, const cbag__lv *fn, const cbag__args *a,
     cbag__lv slots[ns];
     memset(slots, 0, sizeof slots);
     cbag__frame fr = {fn->b, slots, f->nslots};
-    for (size_t i = 0; i < a->n; i++)
-        slots[i] = a->v[i];
-    for (size_t k = 0; k < a->nkw; k++) {
-        int i = 0;
-        while (i < np && strcmp(f->pname[i], a->kw[k].name) != 0)
-            i++;
-        if (i == np)
-            return cbag__err(st, NULL, E_TYPE,
-                             "%s() got an unexpected keyword argument '%s'",
-                             f->s, a->kw[k].name);
-        if (slots[i].k != LV_UNSET)
-            return cbag__err(st, NULL, E_TYPE,
-                             "%s() got multiple values for argument '%s'", f->s,
-                             a->kw[k].name);
-        slots[i] = a->kw[k].v;
-    }
+    if (cbag__bind_params(st, f, fn->b, a, slots)) return -1;
     cbag__frame *saved = st->fr;
-    for (int i = 0; i < np; i++) {
-        if (slots[i].k != LV_UNSET) continue;
-        int d = i - (np - ndef);
-        if (d < 0)
-            return cbag__err(st, NULL, E_TYPE,
-                             "%s() missing required argument: '%s'", f->s,
-                             f->pname[i]);
-        st->fr = fn->b; /* defaults see the defining scope */
-        int rc = f->kids[d]->ev(f->kids[d], st, &slots[i]);
-        st->fr = saved;
-        if (rc) return -1;
-    }
     st->fr = &fr;
     st->depth++;
     int rc;
@@ -330,21 +295,61 @@ fail:
     return -1;
 }
 
+/* **d in a call: d's items as keyword arguments, appended to *kw (moved
+ * from the caller's buffer kwbuf to the heap as it grows). */
+static int kw_splat(const cbag__node *k, cbag__st *st, cbag__kw *kwbuf,
+                    cbag__kw **kw, size_t *nkw, size_t nbuf) {
+    cbag__lv x;
+    if (k->a->ev(k->a, st, &x)) return -1;
+    const cbag_val *d = x.k == LV_VAL ? LVV(x) : NULL;
+    if (cbag_typeof(d) != CBAG_DICT)
+        return cbag__err(st, k, E_TYPE,
+                         "argument after ** must be a mapping, not %s",
+                         cbag__lv_type(&x));
+    size_t n = cbag_len(d), need = *nkw + n + nbuf;
+    cbag__kw *to = *kw == kwbuf ? malloc(need * sizeof *to)
+                                : realloc(*kw, need * sizeof *to);
+    if (!to) return cbag__oom(st, k);
+    if (*kw == kwbuf) memcpy(to, kwbuf, *nkw * sizeof *to);
+    *kw = to;
+    for (size_t i = 0; i < n; i++) {
+        size_t l;
+        const char *s = cbag_str(cbag_dict_key(d, i), &l);
+        if (!s) return cbag__err(st, k, E_TYPE, "keywords must be strings");
+        char *name = cbag__pstrndup(st->mem, s, l);
+        if (!name) return cbag__oom(st, k);
+        for (size_t j = 0; j < *nkw; j++)
+            if (strcmp(to[j].name, name) == 0)
+                return cbag__err(st, k, E_TYPE,
+                                 "got multiple values for keyword argument "
+                                 "'%s'",
+                                 name);
+        to[*nkw].name = name;
+        to[(*nkw)++].v = cbag__val(cbag_dict_value(d, i));
+    }
+    return 0;
+}
+
 static int eval_call(const cbag__node *n, cbag__st *st, const cbag__lv *fn,
                      const cbag__lv *self, cbag__lv *out) {
     size_t npos = n->n - n->nkw;
     cbag__lv buf[npos ? npos : 1];
-    cbag__kw kw[n->nkw ? n->nkw : 1];
+    cbag__kw kwbuf[n->nkw ? n->nkw : 1], *kw = kwbuf;
     cbag__lv *argv = buf;
-    size_t argc = 0;
+    size_t argc = 0, nkw = 0;
     if (eval_args(n, st, buf, npos, &argv, &argc)) return -1;
     int rc = 0;
     for (size_t i = 0; i < n->nkw && rc == 0; i++) {
-        kw[i].name = n->kwn[i];
-        rc = n->kids[npos + i]->ev(n->kids[npos + i], st, &kw[i].v);
+        const cbag__node *k = n->kids[npos + i];
+        if (n->kwn[i]) {
+            kw[nkw].name = n->kwn[i];
+            rc = k->ev(k, st, &kw[nkw++].v);
+        } else { /* **mapping */
+            rc = kw_splat(k, st, kwbuf, &kw, &nkw, n->nkw);
+        }
     }
     if (rc == 0) {
-        cbag__args a = {argc, argv, n->nkw, kw};
+        cbag__args a = {argc, argv, nkw, kw};
         if (self) {
             if (self->k == LV_MOD) {
                 cbag__lv f;
@@ -362,6 +367,7 @@ static int eval_call(const cbag__node *n, cbag__st *st, const cbag__lv *fn,
         }
     }
     if (argv != buf) free(argv);
+    if (kw != kwbuf) free(kw);
     return rc;
 }
 
@@ -512,32 +518,39 @@ static int ev_func(const cbag__node *n, cbag__st *st, cbag__lv *out) {
  * LV_SEQ (a list of bags, of functions...). */
 static int ev_seq(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     bool tuple = n->kind == N_TUPLE;
-    size_t cnt = n->n;
-    cbag__lv items[cnt ? cnt : 1];
+    cbag__lv buf[n->n ? n->n : 1], *items; /* *x items spread */
+    size_t cnt;
+    if (eval_args(n, st, buf, n->n, &items, &cnt)) return -1;
     bool data = true;
-    for (size_t i = 0; i < cnt; i++) {
-        if (n->kids[i]->ev(n->kids[i], st, &items[i])) return -1;
+    for (size_t i = 0; i < cnt; i++)
         if (items[i].k != LV_VAL) data = false;
-    }
+    int rc = 0;
     if (!data) {
         cbag__lseq *s = cbag__alloc(st, sizeof *s + cnt * sizeof(cbag__lv));
-        if (!s) return cbag__oom(st, n);
-        s->n = cnt;
-        s->tuple = tuple;
-        memcpy(s->items, items, cnt * sizeof *items);
-        out->k = LV_SEQ;
-        out->a = s;
-        out->b = NULL;
-        return 0;
+        if (s) {
+            s->n = cnt;
+            s->tuple = tuple;
+            memcpy(s->items, items, cnt * sizeof *items);
+            out->k = LV_SEQ;
+            out->a = s;
+            out->b = NULL;
+        } else {
+            rc = cbag__oom(st, n);
+        }
+    } else {
+        cbag_val *v =
+            tuple ? cbag_new_tuple(st->c, cnt) : cbag_new_list(st->c, cnt);
+        for (size_t i = 0; v && i < cnt; i++)
+            if (cbag_append(st->c, v, LVV(items[i]))) v = NULL;
+        if (!v)
+            rc = cbag__oom(st, n);
+        else if (!tuple && cbag__own(st, v))
+            rc = -1;
+        else
+            *out = cbag__val(v);
     }
-    cbag_val *v =
-        tuple ? cbag_new_tuple(st->c, cnt) : cbag_new_list(st->c, cnt);
-    if (!v) return cbag__oom(st, n);
-    for (size_t i = 0; i < cnt; i++)
-        if (cbag_append(st->c, v, LVV(items[i]))) return cbag__oom(st, n);
-    if (!tuple && cbag__own(st, v)) return -1;
-    *out = cbag__val(v);
-    return 0;
+    if (items != buf) free(items);
+    return rc;
 }
 
 static int ev_dict(const cbag__node *n, cbag__st *st, cbag__lv *out) {
@@ -546,6 +559,19 @@ static int ev_dict(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     for (size_t i = 0; i + 1 < n->n; i += 2) {
         cbag__lv k, v;
         const cbag_val *kv, *vv;
+        if (n->kids[i]->kind == N_STAR) { /* **mapping: its items */
+            const cbag__node *s = n->kids[i];
+            if (s->a->ev(s->a, st, &k)) return -1;
+            kv = k.k == LV_VAL ? LVV(k) : NULL;
+            if (cbag_typeof(kv) != CBAG_DICT || cbag__is_set_val(kv))
+                return cbag__err(st, s, E_TYPE, "'%s' object is not a mapping",
+                                 cbag__lv_type(&k));
+            for (size_t j = 0; j < cbag_len(kv); j++)
+                if (cbag_setv(st->c, d, cbag_dict_key(kv, j),
+                              cbag_dict_value(kv, j)))
+                    return cbag__oom(st, n);
+            continue;
+        }
         if (n->kids[i]->ev(n->kids[i], st, &k) ||
             n->kids[i + 1]->ev(n->kids[i + 1], st, &v) ||
             cbag__need_val(st, n->kids[i], &k, &kv) ||
@@ -558,6 +584,57 @@ static int ev_dict(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     return 0;
 }
 
+/* a, *b, c = v: the middle as a list (kid star is the *b). */
+static int assign_star(const cbag__node *t, cbag__st *st, const cbag__lv *v,
+                       size_t star) {
+    cbag__iter it;
+    if (cbag__iter_init(st, t, v, &it)) return -1;
+    size_t n = 0, cap = 16;
+    cbag__lv *all = malloc(cap * sizeof *all);
+    if (!all) return cbag__oom(st, t);
+    int rc = 0;
+    for (;;) {
+        cbag__lv e;
+        int r = cbag__iter_next(st, &it, &e);
+        if (r <= 0) {
+            rc = r;
+            break;
+        }
+        if (n == cap) {
+            cbag__lv *na = realloc(all, (cap *= 2) * sizeof *all);
+            if (!na) {
+                rc = cbag__oom(st, t);
+                break;
+            }
+            all = na;
+        }
+        all[n++] = e;
+    }
+    size_t after = t->n - star - 1;
+    if (rc == 0 && n < t->n - 1)
+        rc = cbag__err(st, t, E_VALUE,
+                       "not enough values to unpack (expected at least %zu, "
+                       "got %zu)",
+                       t->n - 1, n);
+    for (size_t i = 0; rc == 0 && i < star; i++)
+        rc = cbag__assign(t->kids[i], st, &all[i]);
+    if (rc == 0) { /* the middle: a list */
+        cbag_val *l = cbag_new_list(st->c, n - star - after);
+        const cbag_val *x;
+        for (size_t i = star; l && rc == 0 && i < n - after; i++)
+            if ((rc = cbag__need_val(st, t, &all[i], &x)) == 0 &&
+                cbag_append(st->c, l, x))
+                l = NULL;
+        if (rc == 0 && (!l || cbag__own(st, l))) rc = l ? -1 : cbag__oom(st, t);
+        cbag__lv lv = cbag__val(l);
+        if (rc == 0) rc = cbag__assign(t->kids[star]->a, st, &lv);
+    }
+    for (size_t i = 0; rc == 0 && i < after; i++)
+        rc = cbag__assign(t->kids[star + 1 + i], st, &all[n - after + i]);
+    free(all);
+    return rc;
+}
+
 int cbag__assign(const cbag__node *t, cbag__st *st, const cbag__lv *v) {
     if (t->kind == N_NAME) return store(t, st, v);
     if (t->kind == N_SUBSCR) {
@@ -566,6 +643,8 @@ int cbag__assign(const cbag__node *t, cbag__st *st, const cbag__lv *v) {
         return cbag__setitem(st, t, &c, &k, v);
     }
     /* unpacking */
+    for (size_t i = 0; i < t->n; i++)
+        if (t->kids[i]->kind == N_STAR) return assign_star(t, st, v, i);
     cbag__iter it;
     if (cbag__iter_init(st, t, v, &it)) return -1;
     size_t i = 0;
@@ -820,13 +899,14 @@ static int ex_del(const cbag__node *n, cbag__st *st, cbag__lv *out) {
 
 static int ev_set(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     cbag_val *s = cbag__new_set(st, n);
-    if (!s) return -1;
-    for (size_t i = 0; i < n->n; i++) {
-        cbag__lv x;
-        if (n->kids[i]->ev(n->kids[i], st, &x) ||
-            cbag__set_add(st, n->kids[i], s, &x))
-            return -1;
-    }
+    cbag__lv buf[n->n ? n->n : 1], *items; /* *x items spread */
+    size_t cnt;
+    if (!s || eval_args(n, st, buf, n->n, &items, &cnt)) return -1;
+    int rc = 0;
+    for (size_t i = 0; i < cnt && rc == 0; i++)
+        rc = cbag__set_add(st, n, s, &items[i]);
+    if (items != buf) free(items);
+    if (rc) return -1;
     *out = cbag__val(s);
     return 0;
 }

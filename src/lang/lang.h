@@ -169,12 +169,14 @@ enum {
     N_OR,
     N_CMP,   /* kids[0] ops[0] kids[1] ops[1] ... */
     N_IFEXP, /* b if a else c */
-    N_FUNC,  /* lambda or def: params, defaults in kids, body a or b */
+    N_FUNC,  /* lambda or def: params; kids: per param its default or
+                NULL (n 0 if none); slot: positional ones; op: FN_*;
+                body a (lambda) or b (def) */
     N_LIST,
     N_TUPLE,
     N_DICT,   /* kids: k0 v0 k1 v1 ... */
     N_COMP,   /* op: '[' list, '(' generator, '{' dict; a elt (b value) */
-    N_STAR,   /* *a in a call */
+    N_STAR,   /* *a in a call, a display or a target; op OP_POW: **a */
     N_CFOR,   /* comprehension clause: for a in b */
     N_CIF,    /* comprehension clause: if a */
     N_FSTR,   /* f-string: kids are N_CONST pieces and N_FFIELD fields */
@@ -201,6 +203,10 @@ enum {
     S_ASSERT, /* assert a, b */
     S_GLOBAL  /* global or nonlocal kids (N_NAME): not locals */
 };
+
+/* N_FUNC flags: a *args or a **kwargs parameter (their slots follow the
+ * named parameters'). */
+enum { FN_VARARGS = 1, FN_KWARGS = 2 };
 
 /* Operators: characters or these codes. */
 enum {
@@ -391,6 +397,10 @@ int cbag__call(cbag__st *st, const cbag__node *at, const cbag__lv *fn,
                const cbag__args *a, cbag__lv *out);
 int cbag__call1(cbag__st *st, const cbag__lv *fn, const cbag__lv *x,
                 cbag__lv *out);
+/* params.c: binds a's arguments to the parameters of function f into
+ * slots (its frame; defaults evaluated in env). 0, or -1 (a TypeError). */
+int cbag__bind_params(cbag__st *st, const cbag__node *f, cbag__frame *env,
+                      const cbag__args *a, cbag__lv *slots);
 /* Assigns v to a target: a name, x[k], or names to unpack. */
 int cbag__assign(const cbag__node *t, cbag__st *st, const cbag__lv *v);
 /* Records an error (the first one wins); returns -1. */

@@ -58,26 +58,24 @@ cbag__node *cbag__p_comp(cbag__parser *P, const cbag__tok *at, int op,
     return n;
 }
 
-static cbag__node *paren(cbag__parser *P, const cbag__tok *at) {
-    if (accept_op(P, ')')) {
-        cbag__node *n = cbag__p_node(P, N_TUPLE, at);
-        return n;
-    }
-    cbag__node *first = cbag__p_test(P);
-    if (!first) return NULL;
-    if (is_kw(P, "for")) {
-        cbag__node *g = cbag__p_comp(P, at, '(', first, NULL);
-        return g && cbag__p_expect(P, ')') ? g : NULL;
-    }
-    if (accept_op(P, ')')) return first; /* grouping */
-    cbag__node *n = cbag__p_node(P, N_TUPLE, at);
+/* A display's item: an expression, or *iterable to spread. */
+static cbag__node *item(cbag__parser *P) {
+    const cbag__tok *t = peek(P);
+    if (!accept_op(P, '*')) return cbag__p_test(P);
+    cbag__node *s = cbag__p_node(P, N_STAR, t);
+    return s && (s->a = cbag__p_expr(P)) ? s : NULL;
+}
+
+/* The items after first, each after a comma, up to close, into n. */
+static cbag__node *items(cbag__parser *P, cbag__node *n, cbag__node *first,
+                         int close) {
     cbag__nvec v = {0};
     cbag__p_push(P, &v, first);
     while (n && accept_op(P, ',')) {
-        if (is_op(P, ')')) break;
-        if (!cbag__p_push(P, &v, cbag__p_test(P))) break;
+        if (is_op(P, close)) break;
+        if (!cbag__p_push(P, &v, item(P))) break;
     }
-    if (!n || P->e->msg[0] || !cbag__p_expect(P, ')') ||
+    if (!n || P->e->msg[0] || !cbag__p_expect(P, close) ||
         !cbag__p_finish(P, &v, n)) {
         free(v.v);
         return NULL;
@@ -85,69 +83,78 @@ static cbag__node *paren(cbag__parser *P, const cbag__tok *at) {
     return n;
 }
 
+static cbag__node *paren(cbag__parser *P, const cbag__tok *at) {
+    if (accept_op(P, ')')) return cbag__p_node(P, N_TUPLE, at);
+    cbag__node *first = item(P);
+    if (!first) return NULL;
+    if (is_kw(P, "for") && first->kind != N_STAR) {
+        cbag__node *g = cbag__p_comp(P, at, '(', first, NULL);
+        return g && cbag__p_expect(P, ')') ? g : NULL;
+    }
+    if (first->kind != N_STAR && accept_op(P, ')')) return first; /* (x) */
+    return items(P, cbag__p_node(P, N_TUPLE, at), first, ')');
+}
+
 static cbag__node *list(cbag__parser *P, const cbag__tok *at) {
     cbag__node *n = cbag__p_node(P, N_LIST, at);
-    if (!n) return NULL;
-    if (accept_op(P, ']')) return n;
-    cbag__node *first = cbag__p_test(P);
+    if (!n || accept_op(P, ']')) return n;
+    cbag__node *first = item(P);
     if (!first) return NULL;
-    if (is_kw(P, "for")) {
+    if (is_kw(P, "for") && first->kind != N_STAR) {
         cbag__node *g = cbag__p_comp(P, at, '[', first, NULL);
         return g && cbag__p_expect(P, ']') ? g : NULL;
     }
-    cbag__nvec v = {0};
-    cbag__p_push(P, &v, first);
-    while (accept_op(P, ',')) {
-        if (is_op(P, ']')) break;
-        if (!cbag__p_push(P, &v, cbag__p_test(P))) break;
+    return items(P, n, first, ']');
+}
+
+/* A dict's entry after the first: key: value, or **mapping (pushed as
+ * an N_STAR twice, in the key's and the value's places). */
+static bool entry(cbag__parser *P, cbag__nvec *v) {
+    const cbag__tok *t = peek(P);
+    if (accept_op(P, OP_POW)) {
+        cbag__node *s = cbag__p_node(P, N_STAR, t);
+        if (!s || !(s->a = cbag__p_expr(P))) return false;
+        s->op = OP_POW;
+        return cbag__p_push(P, v, s) && cbag__p_push(P, v, s);
     }
-    if (P->e->msg[0] || !cbag__p_expect(P, ']') || !cbag__p_finish(P, &v, n)) {
-        free(v.v);
-        return NULL;
-    }
-    return n;
+    return cbag__p_push(P, v, cbag__p_test(P)) && cbag__p_expect(P, ':') &&
+           cbag__p_push(P, v, cbag__p_test(P));
 }
 
 static cbag__node *dict(cbag__parser *P, const cbag__tok *at) {
     cbag__node *n = cbag__p_node(P, N_DICT, at);
-    if (!n) return NULL;
-    if (accept_op(P, '}')) return n;
-    cbag__node *k = cbag__p_test(P);
-    if (!k) return NULL;
-    if (!is_op(P, ':')) { /* a set: {a, b} or {x for ...} */
-        if (is_kw(P, "for")) {
-            cbag__node *g = cbag__p_comp(P, at, 's', k, NULL);
-            return g && cbag__p_expect(P, '}') ? g : NULL;
-        }
-        n->kind = N_SET;
-        cbag__nvec v = {0};
-        cbag__p_push(P, &v, k);
-        while (accept_op(P, ',')) {
-            if (is_op(P, '}')) break;
-            if (!cbag__p_push(P, &v, cbag__p_test(P))) break;
-        }
-        if (P->e->msg[0] || !cbag__p_expect(P, '}') ||
-            !cbag__p_finish(P, &v, n)) {
+    if (!n || accept_op(P, '}')) return n;
+    cbag__nvec v = {0};
+    if (is_op(P, OP_POW)) { /* {**a, ...} */
+        if (!entry(P, &v)) {
             free(v.v);
             return NULL;
         }
-        return n;
+    } else {
+        cbag__node *k = item(P);
+        if (!k) return NULL;
+        if (!is_op(P, ':')) { /* a set: {a, b} or {x for ...} */
+            if (is_kw(P, "for") && k->kind != N_STAR) {
+                cbag__node *g = cbag__p_comp(P, at, 's', k, NULL);
+                return g && cbag__p_expect(P, '}') ? g : NULL;
+            }
+            n->kind = N_SET;
+            return items(P, n, k, '}');
+        }
+        if (k->kind == N_STAR) return cbag__p_bad(P);
+        next(P);
+        cbag__node *v0 = cbag__p_test(P);
+        if (!v0) return NULL;
+        if (is_kw(P, "for")) {
+            cbag__node *g = cbag__p_comp(P, at, '{', k, v0);
+            return g && cbag__p_expect(P, '}') ? g : NULL;
+        }
+        cbag__p_push(P, &v, k);
+        cbag__p_push(P, &v, v0);
     }
-    next(P);
-    cbag__node *v0 = cbag__p_test(P);
-    if (!v0) return NULL;
-    if (is_kw(P, "for")) {
-        cbag__node *g = cbag__p_comp(P, at, '{', k, v0);
-        return g && cbag__p_expect(P, '}') ? g : NULL;
-    }
-    cbag__nvec v = {0};
-    cbag__p_push(P, &v, k);
-    cbag__p_push(P, &v, v0);
     while (accept_op(P, ',')) {
         if (is_op(P, '}')) break;
-        if (!cbag__p_push(P, &v, cbag__p_test(P))) break;
-        if (!cbag__p_expect(P, ':')) break;
-        if (!cbag__p_push(P, &v, cbag__p_test(P))) break;
+        if (!entry(P, &v)) break;
     }
     if (P->e->msg[0] || !cbag__p_expect(P, '}') || !cbag__p_finish(P, &v, n)) {
         free(v.v);

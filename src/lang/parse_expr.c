@@ -34,9 +34,16 @@ static cbag__node *call(cbag__parser *P, cbag__node *fn, const cbag__tok *at) {
                 break;
             }
             if (!cbag__p_push(P, &pos, s)) break;
-        } else if (is_op(P, OP_POW)) {
-            cbag__p_fail(P, t, "**kwargs in calls is not supported");
-            break;
+        } else if (accept_op(P, OP_POW)) { /* **mapping: its items */
+            cbag__node *s = cbag__p_node(P, N_STAR, t);
+            if (!s || !(s->a = cbag__p_test(P))) break;
+            s->op = OP_POW;
+            if (nk == sizeof names / sizeof names[0]) {
+                cbag__p_fail(P, t, "too many keyword arguments");
+                break;
+            }
+            names[nk++] = NULL;
+            if (!cbag__p_push(P, &kw, s)) break;
         } else if (t->t == T_NAME && P->t[P->i + 1].t == T_OP &&
                    P->t[P->i + 1].op == '=') {
             next(P);
@@ -46,7 +53,7 @@ static cbag__node *call(cbag__parser *P, cbag__node *fn, const cbag__tok *at) {
                 break;
             }
             for (size_t j = 0; j < nk; j++)
-                if (strcmp(names[j], t->s) == 0) {
+                if (names[j] && strcmp(names[j], t->s) == 0) {
                     cbag__p_fail(P, t, "keyword argument repeated: %s", t->s);
                     break;
                 }
@@ -358,15 +365,26 @@ cbag__node *cbag__p_or_test(cbag__parser *P) {
 
 /* Parameters up to `end` (':' for lambda, ')' for def). */
 bool cbag__p_params(cbag__parser *P, cbag__node *f, int end) {
-    const char *names[64];
-    cbag__nvec defs = {0};
-    int np = 0;
+    const char *names[66];
+    cbag__node *defs[64];
+    int np = 0, npos = -1; /* npos: where *args or a bare * stood */
+    const char *star = NULL, *kwargs = NULL;
+    bool any_default = false;
     while (!is_op(P, end)) {
         const cbag__tok *t = next(P);
+        int kind = 0; /* '*' or OP_POW before the name */
         if (t->t == T_OP && (t->op == '*' || t->op == OP_POW)) {
-            cbag__p_fail(P, t,
-                         "*args and **kwargs parameters are not supported");
-            break;
+            kind = t->op;
+            if (kwargs || (kind == '*' && npos >= 0)) {
+                cbag__p_fail(P, t, "invalid syntax: * or ** after **");
+                break;
+            }
+            if (kind == '*' && (is_op(P, ',') || is_op(P, end))) {
+                npos = np; /* a bare *: keyword-only parameters follow */
+                if (!accept_op(P, ',')) break;
+                continue;
+            }
+            t = next(P);
         }
         if (t->t != T_NAME || cbag__p_keyword(t->s)) {
             P->i--;
@@ -377,36 +395,53 @@ bool cbag__p_params(cbag__parser *P, cbag__node *f, int end) {
             cbag__p_fail(P, t, "too many parameters");
             break;
         }
+        bool dup =
+            (star && !strcmp(star, t->s)) || (kwargs && !strcmp(kwargs, t->s));
         for (int j = 0; j < np; j++)
-            if (strcmp(names[j], t->s) == 0) {
-                cbag__p_fail(P, t,
-                             "duplicate argument '%s' in function definition",
-                             t->s);
-                break;
-            }
-        names[np++] = t->s;
+            if (strcmp(names[j], t->s) == 0) dup = true;
+        if (dup) {
+            cbag__p_fail(P, t, "duplicate argument '%s' in function definition",
+                         t->s);
+            break;
+        }
         if (end == ')' && accept_op(P, ':')) /* annotation: ignored */
             if (!cbag__p_test(P)) break;
-        if (accept_op(P, '=')) {
-            if (!cbag__p_push(P, &defs, cbag__p_test(P))) break;
-        } else if (defs.n) {
-            cbag__p_fail(P, t, "non-default argument follows default argument");
-            break;
+        if (kind == '*') {
+            star = t->s;
+            npos = np;
+        } else if (kind == OP_POW) {
+            kwargs = t->s;
+        } else {
+            defs[np] = NULL;
+            names[np++] = t->s;
+            if (accept_op(P, '=')) {
+                if (!(defs[np - 1] = cbag__p_test(P))) break;
+                any_default = true;
+            } else if (any_default && npos < 0) {
+                cbag__p_fail(P, t,
+                             "non-default argument follows default argument");
+                break;
+            }
         }
         if (!accept_op(P, ',')) break;
     }
-    if (P->e->msg[0] || !cbag__p_expect(P, end) ||
-        !cbag__p_finish(P, &defs, f)) {
-        free(defs.v);
-        return false;
-    }
+    if (P->e->msg[0] || !cbag__p_expect(P, end)) return false;
+    /* slots: the named parameters, then *args, then **kwargs */
     f->nparams = np;
-    f->pname = cbag__palloc(P->pool, (size_t)(np ? np : 1) * sizeof *f->pname);
-    if (!f->pname) {
+    f->slot = npos < 0 ? np : npos; /* positional ones */
+    f->op = (star ? FN_VARARGS : 0) | (kwargs ? FN_KWARGS : 0);
+    if (star) names[np + 0] = star;
+    if (kwargs) names[np + (star != NULL)] = kwargs;
+    int nn = np + (star != NULL) + (kwargs != NULL);
+    f->pname = cbag__palloc(P->pool, (size_t)(nn ? nn : 1) * sizeof *f->pname);
+    f->kids = cbag__palloc(P->pool, (size_t)(np ? np : 1) * sizeof *f->kids);
+    if (!f->pname || !f->kids) {
         cbag__p_fail(P, peek(P), "out of memory");
         return false;
     }
-    memcpy(f->pname, names, (size_t)np * sizeof *names);
+    memcpy(f->pname, names, (size_t)nn * sizeof *names);
+    memcpy(f->kids, defs, (size_t)np * sizeof *defs);
+    f->n = any_default ? (size_t)np : 0; /* per parameter: a default or NULL */
     return true;
 }
 
@@ -437,10 +472,21 @@ cbag__node *cbag__p_test(cbag__parser *P) {
 }
 
 /* test (',' test)* [','] as a tuple when there is a comma. */
+/* An expression list's item: *expr (a starred target or a spread) or an
+ * expression. */
+static cbag__node *list_item(cbag__parser *P, bool exprs_only) {
+    const cbag__tok *t = peek(P);
+    if (accept_op(P, '*')) {
+        cbag__node *s = cbag__p_node(P, N_STAR, t);
+        return s && (s->a = cbag__p_expr(P)) ? s : NULL;
+    }
+    return exprs_only ? cbag__p_expr(P) : cbag__p_test(P);
+}
+
 cbag__node *cbag__p_testlist(cbag__parser *P, bool exprs_only) {
     const cbag__tok *t = peek(P);
-    cbag__node *x = exprs_only ? cbag__p_expr(P) : cbag__p_test(P);
-    if (!x || !is_op(P, ',')) return x;
+    cbag__node *x = list_item(P, exprs_only);
+    if (!x || (!is_op(P, ',') && x->kind != N_STAR)) return x;
     cbag__node *tu = cbag__p_node(P, N_TUPLE, t);
     cbag__nvec v = {0};
     cbag__p_push(P, &v, x);
@@ -450,9 +496,7 @@ cbag__node *cbag__p_testlist(cbag__parser *P, bool exprs_only) {
             (k->t == T_OP && (k->op == '=' || k->op == ';' || k->op == ':')) ||
             (k->t == T_NAME && strcmp(k->s, "in") == 0))
             break;
-        if (!cbag__p_push(P, &v,
-                          exprs_only ? cbag__p_expr(P) : cbag__p_test(P)))
-            break;
+        if (!cbag__p_push(P, &v, list_item(P, exprs_only))) break;
     }
     if (!tu || P->e->msg[0] || !cbag__p_finish(P, &v, tu)) {
         free(v.v);

@@ -13,8 +13,22 @@
 static bool check_target(cbag__parser *P, cbag__node *x) {
     if (x->kind == N_NAME || x->kind == N_SUBSCR) return true;
     if (x->kind == N_TUPLE || x->kind == N_LIST) {
-        for (size_t i = 0; i < x->n; i++)
-            if (!check_target(P, x->kids[i])) return false;
+        int stars = 0;
+        for (size_t i = 0; i < x->n; i++) {
+            const cbag__node *k = x->kids[i];
+            if (k->kind == N_STAR) {
+                if (++stars > 1) {
+                    const cbag__tok t = {.line = k->line, .col = k->col};
+                    cbag__p_fail(P, &t,
+                                 "multiple starred expressions in "
+                                 "assignment");
+                    return false;
+                }
+                if (!check_target(P, k->a)) return false;
+            } else if (!check_target(P, x->kids[i])) {
+                return false;
+            }
+        }
         return true;
     }
     const cbag__tok t = {.line = x->line, .col = x->col};

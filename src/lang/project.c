@@ -208,7 +208,7 @@ static void fn_reads(cbag__st *st, reads *r, const cbag__lv *f, int i) {
         return;
     }
     const cbag__node *fn = f->a;
-    if (i >= fn->nparams || fn->op) { /* *args: the record in a tuple */
+    if (i >= fn->slot) { /* past the positional ones: in *args */
         r->escape = true;
         return;
     }

@@ -206,7 +206,8 @@ static int func(resolver *R, scope *s, cbag__node *f) {
         if (resolve(R, s, f->kids[i])) return -1;
     scope in = {.up = s, .kind = SC_FUNC};
     int rc = 0;
-    for (int i = 0; i < f->nparams && rc == 0; i++)
+    int nn = f->nparams + !!(f->op & FN_VARARGS) + !!(f->op & FN_KWARGS);
+    for (int i = 0; i < nn && rc == 0; i++) /* then *args, **kwargs */
         if (add(R, &in, f->pname[i], f) < 0) rc = -1;
     if (rc == 0 && f->b) rc = globals(R, &in, f->b);
     if (rc == 0 && f->b) rc = collect(R, &in, f->b);
