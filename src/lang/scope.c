@@ -90,6 +90,7 @@ static int add(resolver *R, scope *s, const char *name, const cbag__node *at) {
 static int collect_target(resolver *R, scope *s, const cbag__node *t) {
     if (!t) return 0;
     if (t->kind == N_NAME) return add(R, s, t->s, t) < 0 ? -1 : 0;
+    if (t->kind == N_STAR) return collect_target(R, s, t->a);
     if (t->kind == N_TUPLE || t->kind == N_LIST)
         for (size_t i = 0; i < t->n; i++)
             if (collect_target(R, s, t->kids[i])) return -1;
@@ -193,6 +194,7 @@ static int target(resolver *R, scope *s, cbag__node *t) {
     if (!t) return 0;
     cbag__bind(t);
     if (t->kind == N_NAME) return name_store(R, s, t);
+    if (t->kind == N_STAR) return target(R, s, t->a);
     if (t->kind == N_TUPLE || t->kind == N_LIST) {
         for (size_t i = 0; i < t->n; i++)
             if (target(R, s, t->kids[i])) return -1;
