@@ -63,9 +63,11 @@ static const char usage_text[] =
     "  -h, --help              this help\n"
     "  --version               the version\n"
     "\n"
-    "Predefined: db (dask.bag), json, operator, math, os; imports of them are\n"
-    "accepted. Exit status: 0 success, 1 evaluation error, 2 usage or syntax\n"
-    "error.\n";
+    "The language is Python's (f-strings, comprehensions, def/lambda with\n"
+    "*args/**kwargs, try/except/raise, lists, dicts, sets and str methods,\n"
+    "the usual builtins); ints are 64-bit. Predefined: db (dask.bag), json,\n"
+    "operator, math, os; imports of them are accepted. Exit status: 0\n"
+    "success, 1 evaluation error, 2 usage or syntax error, 130 interrupted.\n";
 
 static int usage_error(const char *fmt, const char *arg) {
     fprintf(stderr, "cbag: ");
