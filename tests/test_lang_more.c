@@ -203,6 +203,30 @@ static void test_strings(void **state) {
            "(-4, 1), 1, '-0xff', '0b101', 'é', 233, '3.14')");
 }
 
+static void test_modules(void **state) {
+    (void)state;
+    expect("from collections import Counter, defaultdict\n"
+           "c = Counter('abracadabra'); c['z'] += 0\n"
+           "c['a'], c.most_common(2), Counter('aab') + Counter('b'), c['q']",
+           "(5, [('a', 5), ('b', 2)], Counter({'a': 2, 'b': 2}), 0)");
+    expect("from collections import defaultdict\n"
+           "d = defaultdict(list)\n"
+           "for k, v in [('a', 1), ('b', 2), ('a', 3)]:\n"
+           "    d[k].append(v)\n"
+           "d, d['x'], json.dumps(d)",
+           "(defaultdict(<class 'list'>, {'a': [1, 3], 'b': [2], 'x': []}), "
+           "[], '{\"a\": [1, 3], \"b\": [2], \"x\": []}')");
+    expect("g = {}\ng.setdefault('k', []).append(1)\nl = [[0]]\n"
+           "l[0].append(1); g['k'].append(2)\ng, l",
+           "({'k': [1, 2]}, [[0, 1]])");
+    expect("from functools import reduce\nimport itertools as it\n"
+           "reduce(lambda a, b: a * b, [1, 2, 3, 4]), "
+           "list(it.chain([1], 'a')), list(it.combinations('abc', 2)), "
+           "[(k, list(g)) for k, g in it.groupby('aab')]",
+           "(24, [1, 'a'], [('a', 'b'), ('a', 'c'), ('b', 'c')], "
+           "[('a', ['a', 'a']), ('b', ['b'])])");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fstrings),
@@ -212,6 +236,7 @@ int main(void) {
         cmocka_unit_test(test_statements),
         cmocka_unit_test(test_parameters),
         cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_modules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

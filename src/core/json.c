@@ -812,7 +812,8 @@ static int write_val(cbag__buf *b, const cbag_val *v, int fmt, int depth) {
     }
     case CBAG_DICT: {
         const cbag__dict *d = v->u.dict;
-        if (d->set) return CBAG_TYPE; /* Python: not JSON serializable */
+        if (d->kind == CBAG__DICT_SET) /* Python: not JSON serializable */
+            return CBAG_TYPE;
         cbag__buf_putc(b, '{');
         for (uint32_t i = 0; i < d->len; i++) {
             const cbag_val *k = &d->entries[i].key;

@@ -52,7 +52,9 @@ static cbag__dict *dict_body(cbag__arena *a, size_t cap) {
     d->entries = cap ? (cbag__entry *)(p + DICT_HDR) : NULL;
     d->index = NULL;
     d->index_mask = 0;
-    d->set = 0;
+    d->kind = CBAG__DICT_PLAIN;
+    d->tag = NULL;
+    d->aux = NULL;
     return d;
 }
 
@@ -302,7 +304,9 @@ int cbag__copy_into(cbag__arena *a, cbag_val *dst, const cbag_val *v) {
             if (rc) return rc;
         }
         t->len = s->len;
-        t->set = s->set;
+        t->kind = s->kind;
+        t->tag = s->tag;
+        t->aux = s->aux;
         /* Entry numbers are unchanged, so the index can be copied as is
          * when it is no bigger than the copy needs. */
         if (s->index_mask && s->index_mask < 2 * (size_t)t->cap + 16) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lang.h"
+#include "value.h"
 
 #define MAX_DEPTH 200 /* user-function recursion, as a RecursionError */
 
@@ -55,21 +56,55 @@ int cbag__oom(cbag__st *st, const cbag__node *at) {
     return cbag__err(st, at, E_MEMORY, "out of memory");
 }
 
+/* Owned containers are known by their body (what every copy of the value's
+ * header points at), in an open-addressing set of pointers. */
+static const void *body_of(const cbag_val *v) {
+    switch (cbag_typeof(v)) {
+    case CBAG_LIST:
+    case CBAG_TUPLE: return v->u.seq;
+    case CBAG_DICT: return v->u.dict;
+    default: return v;
+    }
+}
+
+static size_t slot_of(const void *p, size_t mask) {
+    uint64_t h = (uint64_t)(uintptr_t)p * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 32) & mask;
+}
+
 int cbag__own(cbag__st *st, const cbag_val *v) {
-    if (st->nowned == st->capowned) {
-        size_t cap = st->capowned ? st->capowned * 2 : 16;
-        const cbag_val **n = realloc(st->owned, cap * sizeof *n);
+    if (2 * (st->nowned + 1) > st->capowned) { /* at most half full */
+        size_t cap = st->capowned ? st->capowned * 2 : 64;
+        const void **n = calloc(cap, sizeof *n);
         if (!n) return cbag__oom(st, NULL);
+        for (size_t i = 0; i < st->capowned; i++)
+            if (st->owned[i]) {
+                size_t j = slot_of(st->owned[i], cap - 1);
+                while (n[j])
+                    j = (j + 1) & (cap - 1);
+                n[j] = st->owned[i];
+            }
+        free(st->owned);
         st->owned = n;
         st->capowned = cap;
     }
-    st->owned[st->nowned++] = v;
+    const void *b = body_of(v);
+    size_t j = slot_of(b, st->capowned - 1);
+    while (st->owned[j] && st->owned[j] != b)
+        j = (j + 1) & (st->capowned - 1);
+    if (!st->owned[j]) {
+        st->owned[j] = b;
+        st->nowned++;
+    }
     return 0;
 }
 
 bool cbag__owned(const cbag__st *st, const cbag_val *v) {
-    for (size_t i = st->nowned; i > 0; i--)
-        if (st->owned[i - 1] == v) return true;
+    if (!st->capowned) return false;
+    const void *b = body_of(v);
+    for (size_t j = slot_of(b, st->capowned - 1); st->owned[j];
+         j = (j + 1) & (st->capowned - 1))
+        if (st->owned[j] == b) return true;
     return false;
 }
 
@@ -848,16 +883,18 @@ static int ex_import(const cbag__node *n, cbag__st *st, cbag__lv *out) {
         char mod[256];
         if (!dot || (size_t)(dot - n->s) >= sizeof mod)
             return cbag__err(st, n, E_IMPORT,
-                             "No module named '%s' (cbag knows dask.bag, "
-                             "json, operator, math, os)",
+                             "No module named '%s' (cbag knows dask.bag, json, "
+                             "operator, math, os, collections, functools, "
+                             "itertools)",
                              n->s);
         memcpy(mod, n->s, (size_t)(dot - n->s));
         mod[dot - n->s] = '\0';
         m = cbag__module_lookup(mod);
         if (!m)
             return cbag__err(st, n, E_IMPORT,
-                             "No module named '%s' (cbag knows dask.bag, "
-                             "json, operator, math, os)",
+                             "No module named '%s' (cbag knows dask.bag, json, "
+                             "operator, math, os, collections, functools, "
+                             "itertools)",
                              mod);
         if (cbag__mod_getattr(st, n, m, dot + 1, &v)) {
             st->err = 0;

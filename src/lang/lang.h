@@ -281,7 +281,7 @@ struct cbag__st {
     const cbag__builtin *callee; /* the builtin being called */
     cbag__pool *mem;        /* non-data allocations: lists of bags, frames */
     cbag__pool own;         /* a worker's own pool, freed after the callback */
-    const cbag_val **owned; /* containers built here: may be mutated */
+    const void **owned;     /* bodies of containers built here: may change */
     size_t nowned, capowned;
 };
 
@@ -476,6 +476,16 @@ size_t cbag__utf8_len(const char *s, size_t n);
 bool cbag__builtin_lookup(const char *name, cbag__lv *out);
 /* The builtins of builtins_more.c and the exception classes. */
 bool cbag__builtin_lookup_more(const char *name, cbag__lv *out);
+/* collections.c: Counter and defaultdict. A missing key of d: 0 for a
+ * Counter, the factory's value (inserted) for a defaultdict; 1 for a
+ * plain dict (a KeyError to raise). */
+int cbag__dict_missing(cbag__st *st, const cbag__node *at, const cbag_val *d,
+                       const cbag_val *key, cbag__lv *out);
+int cbag__counter_method(cbag__st *st, const cbag__node *at, cbag_val *c,
+                         const char *m, const cbag__args *a, cbag__lv *out);
+int cbag__counter_op(cbag__st *st, const cbag__node *at, int op,
+                     const cbag_val *x, const cbag_val *y, cbag__lv *out);
+bool cbag__is_counter(const cbag_val *v);
 /* A module for `import NAME` ("json", "dask.bag", ...). */
 const cbag__module *cbag__module_lookup(const char *name);
 int cbag__mod_getattr(cbag__st *st, const cbag__node *at, const cbag__module *m,

@@ -625,7 +625,10 @@ int cbag__method(cbag__st *st, const cbag__node *at, const cbag__lv *x, int id,
                 r = cbag__set_method(st, at, mv, name, a, out);
                 break;
             }
-            r = id >= 0 ? dict_method(st, at, v, id, a, out) : 1;
+            r = cbag__is_counter(v)
+                    ? cbag__counter_method(st, at, mv, name, a, out)
+                    : 1;
+            if (r == 1) r = id >= 0 ? dict_method(st, at, v, id, a, out) : 1;
             if (r == 1) r = cbag__dict_method(st, at, mv, name, a, out);
             break;
         case CBAG_LIST:

@@ -322,6 +322,9 @@ static const cbag__modattr distributed_attrs[] = {
     {"Client", &bi_client_, NULL, 0}, {NULL, NULL, NULL, 0}};
 
 extern const cbag__module cbag__db_module;
+extern const cbag__module cbag__collections_module;
+extern const cbag__module cbag__functools_module;
+extern const cbag__module cbag__itertools_module;
 static const cbag__module json_mod = {"json", json_attrs};
 static const cbag__module operator_mod = {"operator", operator_attrs};
 static const cbag__module math_mod = {"math", math_attrs};
@@ -346,6 +349,9 @@ static const struct {
     {"dask", &dask_mod},
     {"dask.bag", &cbag__db_module},
     {"dask.distributed", &distributed_mod},
+    {"collections", &cbag__collections_module},
+    {"functools", &cbag__functools_module},
+    {"itertools", &cbag__itertools_module},
 };
 
 const cbag__module *cbag__module_lookup(const char *name) {

@@ -287,7 +287,7 @@ cbag_val *cbag__new_set(cbag__st *st, const cbag__node *at) {
         cbag__oom(st, at);
         return NULL;
     }
-    s->u.dict->set = 1;
+    s->u.dict->kind = CBAG__DICT_SET;
     return cbag__own(st, s) ? NULL : s;
 }
 

@@ -323,6 +323,8 @@ int cbag__binop(cbag__st *st, const cbag__node *at, int op, const cbag__lv *x,
     if (op == '+' && ta == tb &&
         (ta == CBAG_STR || ta == CBAG_LIST || ta == CBAG_TUPLE))
         return concat(st, at, a, b, out);
+    if (cbag__is_counter(a) && cbag__is_counter(b) && (op == '+' || op == '-'))
+        return cbag__counter_op(st, at, op, a, b, out);
     if (cbag__is_set_val(a) && cbag__is_set_val(b) &&
         (op == '|' || op == '&' || op == '-' || op == '^'))
         return cbag__set_op(st, at, op, a, b, out);
@@ -521,6 +523,8 @@ int cbag__subscr(cbag__st *st, const cbag__node *at, const cbag__lv *x,
     cbag_type t = cbag_typeof(v);
     if (t == CBAG_DICT) {
         const cbag_val *r = cbag_getv(v, key);
+        int m = r ? 1 : cbag__dict_missing(st, at, v, key, out);
+        if (m <= 0) return m; /* Counter, defaultdict */
         if (!r) {
             char *rep = cbag_format(key, CBAG_FMT_REPR, NULL);
             int rc = cbag__err(st, at, E_KEY, "%.200s", rep ? rep : "?");

@@ -790,3 +790,93 @@ for name in js.pluck('name').distinct():
 sorted(seen)
 """),
 ]
+
+# collections, functools, itertools
+CASES += [
+    ('a6_00', """\
+from collections import Counter, defaultdict
+c = Counter('abracadabra')
+c['a'], c['z'], c.most_common(2), c
+"""),
+    ('a6_01', """\
+from collections import Counter
+c = Counter()
+for w in 'the cat and the hat'.split():
+    c[w] += 1
+c, sorted(c.items()), len(c), c.total()
+"""),
+    ('a6_02', """\
+from collections import Counter
+Counter({'a': 2}) + Counter(['a', 'b']), Counter('aab') - Counter('a'), Counter()
+"""),
+    ('a6_03', """\
+from collections import Counter
+c = Counter(['x', 'y', 'x'])
+c.update(['y', 'z'])
+c, sorted(c.elements()), c.most_common()
+"""),
+    ('a6_04', """\
+from collections import defaultdict
+d = defaultdict(list)
+for k, v in [('a', 1), ('b', 2), ('a', 3)]:
+    d[k].append(v)
+d, dict(d), d['zz'], len(d)
+"""),
+    ('a6_05', """\
+import collections
+d = collections.defaultdict(int)
+for ch in 'hello':
+    d[ch] += 1
+d
+"""),
+    ('a6_06', """\
+from collections import defaultdict
+d = defaultdict(set)
+d['a'].add(1)
+d['a'].add(1)
+sorted(d['a']), 'b' in d, len(d)
+"""),
+    ('a6_07', """\
+import json
+from collections import Counter
+json.dumps(Counter('aab'))
+"""),
+    ('a6_08', """\
+from functools import reduce
+reduce(lambda a, b: a + b, [1, 2, 3]), reduce(lambda a, b: a * b, [], 1)
+"""),
+    ('a6_09', """\
+from functools import reduce
+reduce(lambda a, b: a + b, [])
+"""),
+    ('a6_10', """\
+import itertools
+list(itertools.chain([1], (2, 3), 'ab'))
+"""),
+    ('a6_11', """\
+from itertools import islice, product, combinations, permutations
+list(islice(range(10), 3)), list(islice(range(10), 2, 8, 2)), list(product('ab', [1, 2])), list(combinations('abcd', 2)), list(permutations([1, 2, 3], 2))
+"""),
+    ('a6_12', """\
+from itertools import groupby
+[(k, list(g)) for k, g in groupby('aabbbc')], [(k, list(g)) for k, g in groupby([1, 3, 2, 4], key=lambda x: x % 2)]
+"""),
+    ('a6_13', """\
+from itertools import zip_longest, accumulate, repeat
+list(zip_longest('ab', [1, 2, 3], fillvalue='-')), list(accumulate([1, 2, 3])), list(accumulate([1, 2, 3], lambda a, b: a * b)), list(repeat('x', 3))
+"""),
+    ('a6_14', """\
+from itertools import product
+list(product([1, 2], repeat=2)), list(product())
+"""),
+    ('a6_15', """\
+js = db.read_text('DATA/accounts.*.jsonl').map(json.loads)
+from collections import Counter
+def bucket(r):
+    c = Counter()
+    for t in r['transactions']:
+        c['neg' if t['amount'] < 0 else 'pos'] += 1
+    return dict(c)
+js.map(bucket).take(3)
+"""),
+]
