@@ -852,10 +852,15 @@ int cbag__json_write(cbag__buf *b, const cbag_val *v, int fmt) {
 /* Public functions                                                         */
 
 const cbag_val *cbag_json_parse(cbag_call *c, const char *s, size_t len) {
+    return cbag__json_parse_call(c, s, len, NULL);
+}
+
+const cbag_val *cbag__json_parse_call(cbag_call *c, const char *s, size_t len,
+                                      const cbag__json_keys *keep) {
     cbag_val *v = cbag__arena_alloc(c->arena, sizeof *v);
     if (!v) return cbag__call_oom(c);
     cbag__json_err err;
-    int rc = cbag__json_parse(c->arena, s, len, v, &err);
+    int rc = cbag__json_parse_keep(c->arena, s, len, v, &err, keep);
     if (rc == CBAG_NOMEM) return cbag__call_oom(c);
     if (rc) {
         cbag__call_fail(c, CBAG_PARSE, "JSONDecodeError: %s at byte %zu",

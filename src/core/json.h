@@ -40,6 +40,10 @@ int cbag__json_parse_keep(cbag__arena *a, const char *s, size_t len,
                           cbag_val *out, cbag__json_err *err,
                           const cbag__json_keys *keep);
 
+/* cbag__json_parse_keep into c's arena, failing c as cbag_json_parse does. */
+const cbag_val *cbag__json_parse_call(cbag_call *c, const char *s, size_t len,
+                                      const cbag__json_keys *keep);
+
 /* Appends v as JSON (CBAG_FMT_JSON, CBAG_FMT_JSON_COMPACT, | CBAG_FMT_UTF8)
  * formatted exactly as Python's json.dumps would. Tuples are arrays, dict
  * keys that are not strings are converted as Python does (int, float, bool,

@@ -245,17 +245,7 @@ cbag *cbag_json_loads_skip(cbag *lines) {
 const cbag_val *cbag__json_loads_keys(cbag_call *c, const cbag_val *x,
                                       void *ud) {
     if (!x || x->type != CBAG_STR) return cbag_json_loads(c, x, NULL);
-    cbag_val *v = cbag__arena_alloc(c->arena, sizeof *v);
-    if (!v) return cbag__call_oom(c);
-    cbag__json_err err;
-    int rc = cbag__json_parse_keep(c->arena, x->u.s, x->len, v, &err, ud);
-    if (rc == CBAG_NOMEM) return cbag__call_oom(c);
-    if (rc) {
-        cbag__call_fail(c, CBAG_PARSE, "JSONDecodeError: %s at byte %zu",
-                        err.msg, err.offset);
-        return NULL;
-    }
-    return v;
+    return cbag__json_parse_call(c, x->u.s, x->len, ud);
 }
 
 cbag *cbag_json_loads_project(cbag *lines, size_t nkeys,

@@ -551,39 +551,37 @@ static int ev_func(const cbag__node *n, cbag__st *st, cbag__lv *out) {
 
 /* A list or tuple display: data when every element is data, else an
  * LV_SEQ (a list of bags, of functions...). */
-static int ev_seq(const cbag__node *n, cbag__st *st, cbag__lv *out) {
-    bool tuple = n->kind == N_TUPLE;
-    cbag__lv buf[n->n ? n->n : 1], *items; /* *x items spread */
-    size_t cnt;
-    if (eval_args(n, st, buf, n->n, &items, &cnt)) return -1;
+int cbag__seq_of(cbag__st *st, const cbag__node *at, const cbag__lv *items,
+                 size_t cnt, bool tuple, cbag__lv *out) {
     bool data = true;
     for (size_t i = 0; i < cnt; i++)
         if (items[i].k != LV_VAL) data = false;
-    int rc = 0;
     if (!data) {
         cbag__lseq *s = cbag__alloc(st, sizeof *s + cnt * sizeof(cbag__lv));
-        if (s) {
-            s->n = cnt;
-            s->tuple = tuple;
-            memcpy(s->items, items, cnt * sizeof *items);
-            out->k = LV_SEQ;
-            out->a = s;
-            out->b = NULL;
-        } else {
-            rc = cbag__oom(st, n);
-        }
-    } else {
-        cbag_val *v =
-            tuple ? cbag_new_tuple(st->c, cnt) : cbag_new_list(st->c, cnt);
-        for (size_t i = 0; v && i < cnt; i++)
-            if (cbag_append(st->c, v, LVV(items[i]))) v = NULL;
-        if (!v)
-            rc = cbag__oom(st, n);
-        else if (!tuple && cbag__own(st, v))
-            rc = -1;
-        else
-            *out = cbag__val(v);
+        if (!s) return cbag__oom(st, at);
+        s->n = cnt;
+        s->tuple = tuple;
+        memcpy(s->items, items, cnt * sizeof *items);
+        out->k = LV_SEQ;
+        out->a = s;
+        out->b = NULL;
+        return 0;
     }
+    cbag_val *v =
+        tuple ? cbag_new_tuple(st->c, cnt) : cbag_new_list(st->c, cnt);
+    for (size_t i = 0; v && i < cnt; i++)
+        if (cbag_append(st->c, v, LVV(items[i]))) v = NULL;
+    if (!v) return cbag__oom(st, at);
+    if (!tuple && cbag__own(st, v)) return -1;
+    *out = cbag__val(v);
+    return 0;
+}
+
+static int ev_seq(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    cbag__lv buf[n->n ? n->n : 1], *items; /* *x items spread */
+    size_t cnt;
+    if (eval_args(n, st, buf, n->n, &items, &cnt)) return -1;
+    int rc = cbag__seq_of(st, n, items, cnt, n->kind == N_TUPLE, out);
     if (items != buf) free(items);
     return rc;
 }

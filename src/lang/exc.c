@@ -210,6 +210,32 @@ static int caught(cbag__st *st, const cbag__node *at, cbag__lv *out) {
                    s, out);
 }
 
+/* An error set aside while a handler's type or a finally clause runs. */
+typedef struct saved {
+    int kind, line, col;
+    char msg[sizeof((cbag__st *)0)->msg];
+    cbag__lv raised;
+    const cbag_val *key;
+} saved;
+
+static void save(const cbag__st *st, saved *s) {
+    s->kind = st->err;
+    s->line = st->line;
+    s->col = st->col;
+    memcpy(s->msg, st->msg, sizeof s->msg);
+    s->raised = st->raised;
+    s->key = st->err_key;
+}
+
+static void restore(cbag__st *st, const saved *s) {
+    st->err = s->kind;
+    st->line = s->line;
+    st->col = s->col;
+    memcpy(st->msg, s->msg, sizeof s->msg);
+    st->raised = s->raised;
+    st->err_key = s->key;
+}
+
 static void clear(cbag__st *st) {
     st->raised.k = LV_UNSET;
     st->err_key = NULL;
@@ -223,11 +249,8 @@ static void clear(cbag__st *st) {
 static int matches(const cbag__node *h, cbag__st *st) {
     if (!h->a) return st->err != E_STOP;
     int kind = st->err;
-    char msg[sizeof st->msg];
-    memcpy(msg, st->msg, sizeof msg);
-    int line = st->line, col = st->col;
-    cbag__lv raised = st->raised;
-    const cbag_val *key = st->err_key;
+    saved sv;
+    save(st, &sv);
     clear(st);
     cbag__lv t;
     int rc = h->a->ev(h->a, st, &t);
@@ -251,14 +274,7 @@ static int matches(const cbag__node *h, cbag__st *st) {
             if (kind != E_STOP && is_sub(kind, c)) rc = 1;
         }
     }
-    if (rc >= 0) { /* put the error back */
-        st->raised = raised;
-        st->err_key = key;
-        st->err = kind;
-        memcpy(st->msg, msg, sizeof msg);
-        st->line = line;
-        st->col = col;
-    }
+    if (rc >= 0) restore(st, &sv); /* put the error back */
     return rc;
 }
 
@@ -288,20 +304,13 @@ int cbag__ex_try(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     if (!n->c) return rc;
     /* finally: runs whatever happened; its own return, break or error
      * replaces the outcome */
-    int kind = st->err, line = st->line, col = st->col;
-    char msg[sizeof st->msg];
-    memcpy(msg, st->msg, sizeof msg);
-    cbag__lv ret = st->ret, raised = st->raised;
-    const cbag_val *key = st->err_key;
+    saved sv;
+    save(st, &sv);
+    cbag__lv ret = st->ret;
     clear(st);
     int f = n->c->ev(n->c, st, out);
     if (f != FLOW_NEXT) return f;
-    st->raised = raised;
-    st->err_key = key;
-    st->err = kind;
-    memcpy(st->msg, msg, sizeof msg);
-    st->line = line;
-    st->col = col;
+    restore(st, &sv);
     st->ret = ret;
     return rc;
 }

@@ -31,6 +31,22 @@ static void put(obuf *b, const char *s, size_t n) {
     b->n += n;
 }
 
+/* The text built in b as the string *out (rc: 0, or an error already
+ * recorded); frees b. */
+static int finish(cbag__st *st, const cbag__node *at, obuf *b, int rc,
+                  cbag__lv *out) {
+    if (rc == 0 && b->oom) rc = cbag__oom(st, at);
+    if (rc == 0) {
+        const cbag_val *r = cbag_new_str(st->c, b->p ? b->p : "", b->n);
+        if (!r)
+            rc = cbag__oom(st, at);
+        else
+            *out = cbag__val(r);
+    }
+    free(b->p);
+    return rc;
+}
+
 typedef struct spec {
     char fill, align, sign, type;
     bool zero, group, alt;
@@ -211,16 +227,7 @@ int cbag__format_value(cbag__st *st, const cbag__node *at, const cbag__lv *x,
                          (int)(n < 100 ? n : 100), spec);
     obuf b = {0};
     int rc = format_one(st, at, &b, x, &sp);
-    if (rc == 0 && b.oom) rc = cbag__oom(st, at);
-    if (rc == 0) {
-        const cbag_val *r = cbag_new_str(st->c, b.p ? b.p : "", b.n);
-        if (!r)
-            rc = cbag__oom(st, at);
-        else
-            *out = cbag__val(r);
-    }
-    free(b.p);
-    return rc;
+    return finish(st, at, &b, rc, out);
 }
 
 int cbag__format(cbag__st *st, const cbag__node *at, const cbag_val *fmt,
@@ -328,16 +335,7 @@ int cbag__format(cbag__st *st, const cbag__node *at, const cbag_val *fmt,
         rc = format_one(st, at, &b, &x, &sp);
         s = close + 1;
     }
-    if (rc == 0 && b.oom) rc = cbag__oom(st, at);
-    if (rc == 0) {
-        const cbag_val *r = cbag_new_str(st->c, b.p ? b.p : "", b.n);
-        if (!r)
-            rc = cbag__oom(st, at);
-        else
-            *out = cbag__val(r);
-    }
-    free(b.p);
-    return rc;
+    return finish(st, at, &b, rc, out);
 }
 
 /* printf-style: "%s and %d" % (a, b), "%(name)s" % d. */
@@ -460,14 +458,5 @@ int cbag__fmt_percent(cbag__st *st, const cbag__node *at, const cbag_val *f,
     if (rc == 0 && !dict && ai < na)
         rc = cbag__err(st, at, E_TYPE,
                        "not all arguments converted during string formatting");
-    if (rc == 0 && b.oom) rc = cbag__oom(st, at);
-    if (rc == 0) {
-        const cbag_val *r = cbag_new_str(st->c, b.p ? b.p : "", b.n);
-        if (!r)
-            rc = cbag__oom(st, at);
-        else
-            *out = cbag__val(r);
-    }
-    free(b.p);
-    return rc;
+    return finish(st, at, &b, rc, out);
 }

@@ -401,6 +401,10 @@ int cbag__call1(cbag__st *st, const cbag__lv *fn, const cbag__lv *x,
  * slots (its frame; defaults evaluated in env). 0, or -1 (a TypeError). */
 int cbag__bind_params(cbag__st *st, const cbag__node *f, cbag__frame *env,
                       const cbag__args *a, cbag__lv *slots);
+/* A list or tuple of items: data when every item is data, else an LV_SEQ
+ * (a list of bags, of functions...). */
+int cbag__seq_of(cbag__st *st, const cbag__node *at, const cbag__lv *items,
+                 size_t cnt, bool tuple, cbag__lv *out);
 /* Assigns v to a target: a name, x[k], or names to unpack. */
 int cbag__assign(const cbag__node *t, cbag__st *st, const cbag__lv *v);
 /* Records an error (the first one wins); returns -1. */
@@ -574,6 +578,11 @@ int cbag__dict_method(cbag__st *st, const cbag__node *at, cbag_val *d,
                       const char *m, const cbag__args *a, cbag__lv *out);
 int cbag__set_method(cbag__st *st, const cbag__node *at, cbag_val *s,
                      const char *m, const cbag__args *a, cbag__lv *out);
+/* A TypeError: this WHAT was not built here and cannot be modified. */
+int cbag__not_owned(cbag__st *st, const cbag__node *at, const char *what);
+/* The str argument x of method m, or NULL with a TypeError. */
+const char *cbag__str_arg(cbag__st *st, const cbag__node *at, const cbag__lv *x,
+                          size_t *len, const char *m);
 /* A new empty set (owned); NULL with an error on st. */
 cbag_val *cbag__new_set(cbag__st *st, const cbag__node *at);
 /* Adds x to set s (a TypeError for lists and dicts: unhashable). */

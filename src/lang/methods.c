@@ -80,8 +80,8 @@ static int nargs(cbag__st *st, const cbag__node *at, const char *m,
     return 0;
 }
 
-static const char *str_arg(cbag__st *st, const cbag__node *at,
-                           const cbag__lv *x, size_t *len, const char *m) {
+const char *cbag__str_arg(cbag__st *st, const cbag__node *at, const cbag__lv *x,
+                          size_t *len, const char *m) {
     const char *s = x->k == LV_VAL ? cbag_str(LVV(*x), len) : NULL;
     if (!s)
         cbag__err(st, at, E_TYPE, "%s() argument must be str, not %s", m,
@@ -110,7 +110,8 @@ static int s_strip(cbag__st *st, const cbag__node *at, const char *s, size_t l,
     const char *chars = NULL;
     size_t nc = 0;
     if (a->n == 1 && !(a->v[0].k == LV_VAL && cbag_is_null(LVV(a->v[0]))))
-        if (!(chars = str_arg(st, at, &a->v[0], &nc, names[id]))) return -1;
+        if (!(chars = cbag__str_arg(st, at, &a->v[0], &nc, names[id])))
+            return -1;
     size_t b = 0, e = l;
 #define STRIPS(c) (chars ? memchr(chars, (c), nc) != NULL : is_ws(c))
     if (id != M_RSTRIP)
@@ -131,7 +132,7 @@ static int s_split(cbag__st *st, const cbag__node *at, const char *s, size_t l,
     size_t sl = 0;
     int64_t max = -1;
     if (sepv && !(sepv->k == LV_VAL && cbag_is_null(LVV(*sepv)))) {
-        if (!(sep = str_arg(st, at, sepv, &sl, names[id]))) return -1;
+        if (!(sep = cbag__str_arg(st, at, sepv, &sl, names[id]))) return -1;
         if (sl == 0) return cbag__err(st, at, E_VALUE, "empty separator");
     }
     if (maxv) {
@@ -267,7 +268,7 @@ static int s_affix(cbag__st *st, const cbag__node *at, const char *s, size_t l,
     for (size_t i = 0; i < cnt; i++) {
         cbag__lv p = tuple ? cbag__val(cbag_at(LVV(*x), (int64_t)i)) : *x;
         size_t pl;
-        const char *ps = str_arg(st, at, &p, &pl, names[id]);
+        const char *ps = cbag__str_arg(st, at, &p, &pl, names[id]);
         if (!ps) return -1;
         bool hit =
             pl <= l && memcmp(id == M_STARTSWITH ? s : s + l - pl, ps, pl) == 0;
@@ -284,8 +285,8 @@ static int s_replace(cbag__st *st, const cbag__node *at, const char *s,
                      size_t l, const cbag__args *a, cbag__lv *out) {
     if (nargs(st, at, "replace", a, 2, 3)) return -1;
     size_t ol, nl;
-    const char *o = str_arg(st, at, &a->v[0], &ol, "replace");
-    const char *nw = o ? str_arg(st, at, &a->v[1], &nl, "replace") : NULL;
+    const char *o = cbag__str_arg(st, at, &a->v[0], &ol, "replace");
+    const char *nw = o ? cbag__str_arg(st, at, &a->v[1], &nl, "replace") : NULL;
     if (!nw) return -1;
     int64_t count = -1;
     if (a->n == 3) {
@@ -390,7 +391,7 @@ static int s_find(cbag__st *st, const cbag__node *at, const char *s, size_t l,
                   int id, const cbag__args *a, cbag__lv *out) {
     if (nargs(st, at, names[id], a, 1, 1)) return -1;
     size_t nl;
-    const char *nd = str_arg(st, at, &a->v[0], &nl, names[id]);
+    const char *nd = cbag__str_arg(st, at, &a->v[0], &nl, names[id]);
     if (!nd) return -1;
     if (id == M_COUNT) {
         int64_t c = 0;
@@ -506,13 +507,6 @@ static int dict_view(cbag__st *st, const cbag__node *at, const cbag_val *d,
     return 0;
 }
 
-static int not_owned(cbag__st *st, const cbag__node *at, const char *what) {
-    return cbag__err(st, at, E_TYPE,
-                     "this %s was not built here and cannot be modified; "
-                     "copy it first (list(x), dict(x))",
-                     what);
-}
-
 static int dict_method(cbag__st *st, const cbag__node *at, const cbag_val *d,
                        int id, const cbag__args *a, cbag__lv *out) {
     switch (id) {
@@ -541,7 +535,7 @@ static int dict_method(cbag__st *st, const cbag__node *at, const cbag_val *d,
     }
     case M_UPDATE: {
         if (nargs(st, at, "update", a, 1, 1)) return -1;
-        if (!cbag__owned(st, d)) return not_owned(st, at, "dict");
+        if (!cbag__owned(st, d)) return cbag__not_owned(st, at, "dict");
         const cbag_val *o;
         if (cbag__need_val(st, at, &a->v[0], &o)) return -1;
         if (cbag_typeof(o) != CBAG_DICT)
@@ -565,7 +559,7 @@ static int seq_method(cbag__st *st, const cbag__node *at, const cbag_val *l,
     case M_EXTEND: {
         if (!list) return 1;
         if (nargs(st, at, names[id], a, 1, 1)) return -1;
-        if (!cbag__owned(st, l)) return not_owned(st, at, "list");
+        if (!cbag__owned(st, l)) return cbag__not_owned(st, at, "list");
         if (id == M_APPEND) {
             const cbag_val *x;
             if (cbag__need_val(st, at, &a->v[0], &x)) return -1;

@@ -11,7 +11,7 @@
 #include "lang.h"
 #include "value.h"
 
-static int not_owned(cbag__st *st, const cbag__node *at, const char *what) {
+int cbag__not_owned(cbag__st *st, const cbag__node *at, const char *what) {
     return cbag__err(st, at, E_TYPE,
                      "this %s was not built here and cannot be modified; "
                      "copy it first (list(x), dict(x), set(x))",
@@ -65,14 +65,14 @@ int cbag__setitem(cbag__st *st, const cbag__node *at, const cbag__lv *c,
     cbag_type t = cbag_typeof(cv);
     if (t == CBAG_DICT && !cbag__is_set(cv)) {
         if (cbag__need_val(st, at, k, &kv)) return -1;
-        if (!cbag__owned(st, cv)) return not_owned(st, at, "dict");
+        if (!cbag__owned(st, cv)) return cbag__not_owned(st, at, "dict");
         if (cbag_setv(st->c, (cbag_val *)cv, kv, vv)) return cbag__oom(st, at);
         return 0;
     }
     if (t == CBAG_LIST) {
         int64_t i;
         if (int_arg(st, at, k, "list", &i)) return -1;
-        if (!cbag__owned(st, cv)) return not_owned(st, at, "list");
+        if (!cbag__owned(st, cv)) return cbag__not_owned(st, at, "list");
         if ((i = index_of(cv, i)) < 0)
             return cbag__err(st, at, E_INDEX,
                              "list assignment index out of range");
@@ -91,7 +91,7 @@ int cbag__delitem(cbag__st *st, const cbag__node *at, const cbag__lv *c,
     cbag_type t = cbag_typeof(cv);
     if (t == CBAG_DICT && !cbag__is_set(cv)) {
         if (cbag__need_val(st, at, k, &kv)) return -1;
-        if (!cbag__owned(st, cv)) return not_owned(st, at, "dict");
+        if (!cbag__owned(st, cv)) return cbag__not_owned(st, at, "dict");
         long i = cbag__dict_find(cv, kv);
         if (i < 0) return cbag__subscr(st, at, c, k, &(cbag__lv){0});
         cbag__dict_remove((cbag_val *)cv, (uint32_t)i);
@@ -100,7 +100,7 @@ int cbag__delitem(cbag__st *st, const cbag__node *at, const cbag__lv *c,
     if (t == CBAG_LIST) {
         int64_t i;
         if (int_arg(st, at, k, "list", &i)) return -1;
-        if (!cbag__owned(st, cv)) return not_owned(st, at, "list");
+        if (!cbag__owned(st, cv)) return cbag__not_owned(st, at, "list");
         if ((i = index_of(cv, i)) < 0)
             return cbag__err(st, at, E_INDEX,
                              "list assignment index out of range");
@@ -141,7 +141,7 @@ int cbag__list_method(cbag__st *st, const cbag__node *at, cbag_val *l,
     while (names[id] && strcmp(names[id], m) != 0)
         id++;
     if (!names[id]) return 1;
-    if (!cbag__owned(st, l)) return not_owned(st, at, "list");
+    if (!cbag__owned(st, l)) return cbag__not_owned(st, at, "list");
     if (id != 3 && a->nkw)
         return cbag__err(st, at, E_TYPE, "%s() takes no keyword arguments", m);
     cbag__seq *s = l->u.seq;
@@ -219,7 +219,7 @@ int cbag__dict_method(cbag__st *st, const cbag__node *at, cbag_val *d,
     if (!names[id]) return 1;
     if (a->nkw)
         return cbag__err(st, at, E_TYPE, "%s() takes no keyword arguments", m);
-    if (!cbag__owned(st, d)) return not_owned(st, at, "dict");
+    if (!cbag__owned(st, d)) return cbag__not_owned(st, at, "dict");
     switch (id) {
     case 0: { /* pop(k[, default]) */
         if (cbag__argn(st, "pop", a, 1, 2)) return -1;
@@ -381,7 +381,8 @@ int cbag__set_method(cbag__st *st, const cbag__node *at, cbag_val *s,
     if (id == nms) return 1;
     if (a->nkw)
         return cbag__err(st, at, E_TYPE, "%s() takes no keyword arguments", m);
-    if (ms[id].mut && !cbag__owned(st, s)) return not_owned(st, at, "set");
+    if (ms[id].mut && !cbag__owned(st, s))
+        return cbag__not_owned(st, at, "set");
     int op = ms[id].op;
     if (op == 'c') {
         cbag__lv x = cbag__val(s);

@@ -29,31 +29,6 @@ static int missing(cbag__st *st, const cbag__node *f, const char *const *n,
         k, kwonly ? "keyword-only" : "positional", k == 1 ? "" : "s", list);
 }
 
-/* *args: a data tuple, or an LV_SEQ tuple when some are not data. */
-static int rest_tuple(cbag__st *st, const cbag__lv *v, size_t n,
-                      cbag__lv *out) {
-    bool data = true;
-    for (size_t i = 0; i < n; i++)
-        if (v[i].k != LV_VAL) data = false;
-    if (!data) {
-        cbag__lseq *s = cbag__alloc(st, sizeof *s + n * sizeof(cbag__lv));
-        if (!s) return cbag__oom(st, NULL);
-        s->n = n;
-        s->tuple = true;
-        memcpy(s->items, v, n * sizeof *v);
-        out->k = LV_SEQ;
-        out->a = s;
-        out->b = NULL;
-        return 0;
-    }
-    cbag_val *t = cbag_new_tuple(st->c, n);
-    if (!t) return cbag__oom(st, NULL);
-    for (size_t i = 0; i < n; i++)
-        if (cbag_append(st->c, t, LVV(v[i]))) return cbag__oom(st, NULL);
-    *out = cbag__val(t);
-    return 0;
-}
-
 int cbag__bind_params(cbag__st *st, const cbag__node *f, cbag__frame *env,
                       const cbag__args *a, cbag__lv *slots) {
     int np = f->nparams, npos = f->slot;
@@ -76,7 +51,9 @@ int cbag__bind_params(cbag__st *st, const cbag__node *f, cbag__frame *env,
     size_t take = a->n < (size_t)npos ? a->n : (size_t)npos;
     for (size_t i = 0; i < take; i++)
         slots[i] = a->v[i];
-    if (va && rest_tuple(st, a->v + take, a->n - take, &slots[np])) return -1;
+    if (va &&
+        cbag__seq_of(st, NULL, a->v + take, a->n - take, true, &slots[np]))
+        return -1;
     cbag_val *kd = NULL;
     if (kwa) {
         if (!(kd = cbag_new_dict(st->c, a->nkw)) || cbag__own(st, kd))

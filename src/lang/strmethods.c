@@ -16,22 +16,13 @@ static int ret_str(cbag__st *st, const cbag__node *at, const char *s, size_t n,
     return 0;
 }
 
-static const char *str_arg(cbag__st *st, const cbag__node *at,
-                           const cbag__lv *x, size_t *len, const char *m) {
-    const char *s = x->k == LV_VAL ? cbag_str(LVV(*x), len) : NULL;
-    if (!s)
-        cbag__err(st, at, E_TYPE, "%s() argument must be str, not %s", m,
-                  cbag__lv_type(x));
-    return s;
-}
-
 /* partition(sep) and rpartition(sep): (before, sep, after). */
 static int partition(cbag__st *st, const cbag__node *at, const char *s,
                      size_t l, bool right, const cbag__args *a, cbag__lv *out) {
     size_t sl;
     const char *sep;
     if (cbag__argn(st, right ? "rpartition" : "partition", a, 1, 1) ||
-        !(sep = str_arg(st, at, &a->v[0], &sl, "partition")))
+        !(sep = cbag__str_arg(st, at, &a->v[0], &sl, "partition")))
         return -1;
     if (sl == 0) return cbag__err(st, at, E_VALUE, "empty separator");
     const char *f = NULL;
@@ -75,7 +66,7 @@ static int justify(cbag__st *st, const cbag__node *at, const char *s, size_t l,
     const char *fill = zfill ? "0" : " ";
     size_t fl = 1;
     if (a->n == 2) {
-        if (!(fill = str_arg(st, at, &a->v[1], &fl, m))) return -1;
+        if (!(fill = cbag__str_arg(st, at, &a->v[1], &fl, m))) return -1;
         if (cbag__utf8_len(fill, fl) != 1)
             return cbag__err(st, at, E_TYPE,
                              "The fill character must be exactly one "
@@ -113,7 +104,8 @@ static int rfind(cbag__st *st, const cbag__node *at, const char *s, size_t l,
                  const char *m, const cbag__args *a, cbag__lv *out) {
     size_t nl;
     const char *nd;
-    if (cbag__argn(st, m, a, 1, 1) || !(nd = str_arg(st, at, &a->v[0], &nl, m)))
+    if (cbag__argn(st, m, a, 1, 1) ||
+        !(nd = cbag__str_arg(st, at, &a->v[0], &nl, m)))
         return -1;
     const char *f = NULL;
     for (size_t k = l >= nl ? l - nl + 1 : 0; k-- > 0 && !f;)
@@ -131,7 +123,8 @@ static int affix(cbag__st *st, const cbag__node *at, const char *s, size_t l,
                  const char *m, const cbag__args *a, cbag__lv *out) {
     size_t pl;
     const char *p;
-    if (cbag__argn(st, m, a, 1, 1) || !(p = str_arg(st, at, &a->v[0], &pl, m)))
+    if (cbag__argn(st, m, a, 1, 1) ||
+        !(p = cbag__str_arg(st, at, &a->v[0], &pl, m)))
         return -1;
     bool pre = m[6] == 'p'; /* removeprefix */
     if (pl <= l && memcmp(pre ? s : s + l - pl, p, pl) == 0)
