@@ -139,6 +139,7 @@ int cbag__engine_err(cbag__st *st, const cbag__node *at) {
     cbag_ctx *cx = st->p->cx;
     const char *m = cbag_errmsg(cx);
     int rc = cbag__err(st, at, E_ENGINE, "%s", m && *m ? m : "failed");
+    st->err = cbag__exc_in_message(st->msg); /* what a callback raised */
     cbag_clear_error(cx);
     return rc;
 }

@@ -41,6 +41,23 @@ const char *cbag__err_name(int kind) {
     return kind > 0 && kind < E_NKINDS ? classes[kind].name : NULL;
 }
 
+/* "map(f) failed in partition 0 at FILE line 2: KeyError: 'x' [program
+ * line 3, col 5]": the kind named after a colon (E_ENGINE if none), so
+ * that `except KeyError` catches what a callback raised. */
+int cbag__exc_in_message(const char *m) {
+    for (const char *p = strstr(m, ": "); p; p = strstr(p + 1, ": ")) {
+        const char *n = p + 2, *e = n;
+        while ((*e >= 'A' && *e <= 'Z') || (*e >= 'a' && *e <= 'z'))
+            e++;
+        if (e[0] != ':' || e == n) continue;
+        for (int k = 1; k < E_NKINDS; k++)
+            if (classes[k].name && strlen(classes[k].name) == (size_t)(e - n) &&
+                memcmp(classes[k].name, n, (size_t)(e - n)) == 0)
+                return k;
+    }
+    return E_ENGINE;
+}
+
 /* Whether errors of kind k are caught by class c. */
 static bool is_sub(int k, int c) {
     for (; k >= 0; k = classes[k].parent)
@@ -201,11 +218,22 @@ static int caught(cbag__st *st, const cbag__node *at, cbag__lv *out) {
                        out);
     }
     const char *m = st->msg, *name = cbag__err_name(st->err);
-    size_t nl = name ? strlen(name) : 0;
-    if (name && strncmp(m, name, nl) == 0 && m[nl] == ':' && m[nl + 1] == ' ')
-        m += nl + 2;
-    const cbag_val *s = cbag_new_strz(st->c, m);
+    size_t nl = name ? strlen(name) : 0, len;
+    /* the text after "Name: " (a callback's: up to its position) */
+    for (const char *p = m; name && (p = strstr(p, name)); p++)
+        if ((p == m || p[-1] == ' ') && p[nl] == ':' && p[nl + 1] == ' ') {
+            m = p + nl + 2;
+            break;
+        }
+    const char *pos = strstr(m, " [program line ");
+    len = pos ? (size_t)(pos - m) : strlen(m);
+    const cbag_val *s = cbag_new_str(st->c, m, len);
     const cbag_val *one[1] = {s};
+    /* KeyError: 'x' from a callback: its key was the str 'x' */
+    if (s && st->err == E_KEY && len >= 2 && m[0] == '\'' &&
+        m[len - 1] == '\'' && !memchr(m + 1, '\'', len - 2) &&
+        !memchr(m, '\\', len))
+        one[0] = cbag_new_str(st->c, m + 1, len - 2);
     return new_exc(st, at, st->err, s ? cbag_new_tuplev(st->c, 1, one) : NULL,
                    s, out);
 }

@@ -599,6 +599,8 @@ int cbag__bi_set(cbag__st *st, const cbag__args *a, cbag__lv *out);
 /* ------------------------------------------------------------------------ */
 /* exc.c: exceptions                                                        */
 
+/* The error kind a failed compute's message names (exc.c). */
+int cbag__exc_in_message(const char *m);
 /* An exception class by name (ValueError, ...). */
 bool cbag__exc_lookup(const char *name, cbag__lv *out);
 extern const cbag__builtin cbag__bi_json_error;

@@ -880,3 +880,19 @@ def bucket(r):
 js.map(bucket).take(3)
 """),
 ]
+
+# exceptions raised in a bag's callbacks, caught around the compute
+CASES += [
+    ("bag_catch_key_error", JS + """\
+try:
+    js.map(lambda r: r['email']).compute()
+except KeyError as e:
+    print('caught', repr(e), e.args)
+"""),
+    ("bag_catch_arith", """\
+try:
+    db.range(3, npartitions=1).map(lambda x: 1 / x).compute()
+except ArithmeticError as e:
+    print(type(e).__name__, e)
+"""),
+]
