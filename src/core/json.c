@@ -46,10 +46,8 @@ typedef struct parser {
     uint32_t nframes, capframes;
     int heap_vals, heap_frames;
     int code;
-    /* Projection: the top-level keys to build (NULL: all), and whether the
-     * value being read is one of another key, scanned but not built. */
+    /* Projection: the top-level keys to build (NULL: all). */
     const cbag__json_keys *keep;
-    int skip;
     /* Object keys repeat (every transaction has "amount"): short plain keys
      * seen in this document share one copy in the arena. */
     struct {
@@ -298,9 +296,8 @@ static const unsigned char *parse_string(parser *ps, const unsigned char *q,
 
 /* An object key: short plain keys come from the cache, others are parsed
  * as strings. */
-static inline const unsigned char *parse_key(parser *ps,
-                                             const unsigned char *q,
-                                             cbag_val *v) {
+static inline __attribute__((always_inline)) const unsigned char *
+parse_key(parser *ps, const unsigned char *q, cbag_val *v) {
     const unsigned char *s = q + 1, *p = s, *end = ps->end;
     const unsigned char *lim = end - s > 64 ? s + 64 : end;
     while (p < lim && !str_special[*p]) p++;
@@ -327,8 +324,8 @@ static const double pow10_exact[23] = {
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 /* Parses the number at p into *v; returns the byte after it, or NULL. */
-static const unsigned char *parse_number(parser *ps, const unsigned char *p,
-                                         cbag_val *v) {
+static inline __attribute__((always_inline)) const unsigned char *
+parse_number(parser *ps, const unsigned char *p, cbag_val *v) {
     const unsigned char *end = ps->end, *start = p;
     int neg = 0;
     if (*p == '-') {
@@ -478,11 +475,6 @@ static const unsigned char *parse_literal(parser *ps, const unsigned char *p,
 
 /* Builds the container of the top frame from its values. */
 static int close_container(parser *ps, cbag_val *out) {
-    if (ps->skip && ps->nframes > 1) { /* inside a skipped value */
-        ps->nframes--;
-        cbag__set_null(out);
-        return 0;
-    }
     frame *f = &ps->frames[ps->nframes - 1];
     uint32_t n = ps->nvals - f->base;
     cbag_val *items = ps->vals + f->base;
@@ -544,13 +536,13 @@ static int kept(const parser *ps, const cbag_val *k) {
 }
 
 /* The grammar as a loop over states: a value is expected, or a value was
- * just finished inside the top container. With project (a constant, so
- * the plain parser keeps its code), the values of the top-level object's
- * other keys go through the same grammar with nothing built: ps->skip is
- * set from such a key to the end of its value. */
+ * just finished inside the top container. It parses one value, from p,
+ * at depth base (the open containers around it). With skip (a constant,
+ * so each use gets its own code) the value is checked by the same grammar
+ * and nothing is built (projection: the values of keys not kept). */
 static inline __attribute__((always_inline)) const unsigned char *
-parse_impl(parser *ps, const unsigned char *p, cbag_val *out,
-           const int project) {
+parse_impl(parser *ps, const unsigned char *p, cbag_val *out, uint32_t base,
+           const int skip) {
     const unsigned char *end = ps->end;
     cbag_val done; /* the value just finished */
     for (;;) {
@@ -563,7 +555,10 @@ parse_impl(parser *ps, const unsigned char *p, cbag_val *out,
             p = skip_ws(p + 1, end);
             if (p < end && *p == '}') {
                 p++;
-                if (close_container(ps, &done)) return NULL;
+                if (skip)
+                    ps->nframes--;
+                else if (close_container(ps, &done))
+                    return NULL;
                 break;
             }
             if (p >= end || *p != '"')
@@ -574,26 +569,26 @@ parse_impl(parser *ps, const unsigned char *p, cbag_val *out,
             p = skip_ws(p + 1, end);
             if (p < end && *p == ']') {
                 p++;
-                if (close_container(ps, &done)) return NULL;
+                if (skip)
+                    ps->nframes--;
+                else if (close_container(ps, &done))
+                    return NULL;
                 break;
             }
             continue; /* the first element */
         case '"':
-            if (project && ps->skip) {
+            if (skip) {
                 int esc;
                 if (!(p = scan_string(ps, p, &esc))) return NULL;
                 p++;
-                break;
+            } else if (!(p = parse_string(ps, p, &done))) {
+                return NULL;
             }
-            if (!(p = parse_string(ps, p, &done))) return NULL;
             break;
         case '-':
         case '0' ... '9':
-            if (project && ps->skip) {
-                if (!(p = skip_number(ps, p))) return NULL;
-                break;
-            }
-            if (!(p = parse_number(ps, p, &done))) return NULL;
+            if (!(p = skip ? skip_number(ps, p) : parse_number(ps, p, &done)))
+                return NULL;
             break;
         default:
             if (!(p = parse_literal(ps, p, &done))) return NULL;
@@ -601,14 +596,11 @@ parse_impl(parser *ps, const unsigned char *p, cbag_val *out,
         }
         /* --- a value is done: store it in its container, or finish --- */
         for (;;) {
-            if (ps->nframes == 0) {
-                *out = done;
+            if (ps->nframes == base) {
+                if (!skip) *out = done;
                 return p;
             }
-            if (project && ps->skip) {
-                /* back in the top-level object: the skipped value ends */
-                if (ps->nframes == 1) ps->skip = 0;
-            } else {
+            if (!skip) {
                 cbag_val *slot = push_val(ps);
                 if (!slot) return NULL;
                 *slot = done;
@@ -628,7 +620,10 @@ parse_impl(parser *ps, const unsigned char *p, cbag_val *out,
             }
             if (c == (f->object ? '}' : ']')) {
                 p++;
-                if (close_container(ps, &done)) return NULL;
+                if (skip)
+                    ps->nframes--;
+                else if (close_container(ps, &done))
+                    return NULL;
                 continue;
             }
             return fail(ps, p,
@@ -637,22 +632,10 @@ parse_impl(parser *ps, const unsigned char *p, cbag_val *out,
                    NULL;
         }
     key : {
-        if (project && (ps->skip || ps->nframes == 1)) {
-            if (ps->skip) { /* a key inside a skipped value */
-                int esc;
-                if (!(p = scan_string(ps, p, &esc))) return NULL;
-                p++;
-            } else { /* a top-level key: built only if kept */
-                cbag_val k;
-                if (!(p = parse_key(ps, p, &k))) return NULL;
-                cbag_val *slot = kept(ps, &k) ? push_val(ps) : NULL;
-                if (slot)
-                    *slot = k;
-                else if (ps->code)
-                    return NULL;
-                else
-                    ps->skip = 1;
-            }
+        if (skip) {
+            int esc;
+            if (!(p = scan_string(ps, p, &esc))) return NULL;
+            p++;
         } else {
             cbag_val *k = push_val(ps);
             if (!k || !(p = parse_key(ps, p, k))) return NULL;
@@ -667,13 +650,61 @@ parse_impl(parser *ps, const unsigned char *p, cbag_val *out,
 }
 
 static const unsigned char *parse_all(parser *ps, const unsigned char *p,
-                                      cbag_val *out) {
-    return parse_impl(ps, p, out, 0);
+                                      cbag_val *out, uint32_t base) {
+    return parse_impl(ps, p, out, base, 0);
 }
 
+static const unsigned char *parse_skip(parser *ps, const unsigned char *p,
+                                       uint32_t base) {
+    return parse_impl(ps, p, NULL, base, 1);
+}
+
+/* Projection: a top-level object keeps the values of its kept keys (parsed
+ * whole) and checks the others without building them; the same grammar and
+ * messages as parse_impl's for the object itself. Anything else is parsed
+ * whole. */
 static const unsigned char *parse_keep(parser *ps, const unsigned char *p,
                                        cbag_val *out) {
-    return parse_impl(ps, p, out, 1);
+    const unsigned char *end = ps->end;
+    p = skip_ws(p, end);
+    if (p >= end || *p != '{') return parse_all(ps, p, out, 0);
+    if (open_container(ps, p, 1)) return NULL;
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}') {
+        p++;
+        return close_container(ps, out) ? NULL : p;
+    }
+    if (p >= end || *p != '"')
+        return fail(ps, p, "expected a string key or '}'"), NULL;
+    for (;;) {
+        cbag_val k, v;
+        if (!(p = parse_key(ps, p, &k))) return NULL;
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return fail(ps, p, "expected ':' after object key"), NULL;
+        p++;
+        if (kept(ps, &k)) {
+            cbag_val *slot = push_val(ps); /* the key, then its value */
+            if (!slot) return NULL;
+            *slot = k;
+            if (!(p = parse_all(ps, p, &v, 1)) || !(slot = push_val(ps)))
+                return NULL;
+            *slot = v;
+        } else if (!(p = parse_skip(ps, p, 1))) {
+            return NULL;
+        }
+        p = skip_ws(p, end);
+        if (p >= end) return fail(ps, p, "unexpected end of input"), NULL;
+        if (*p == '}') {
+            p++;
+            return close_container(ps, out) ? NULL : p;
+        }
+        if (*p != ',')
+            return fail(ps, p, "expected ',' or '}' after object member"), NULL;
+        p = skip_ws(p + 1, end);
+        if (p >= end || *p != '"')
+            return fail(ps, p, "expected a string key after ','"), NULL;
+    }
 }
 
 int cbag__json_parse(cbag__arena *a, const char *s, size_t len, cbag_val *out,
@@ -700,7 +731,7 @@ int cbag__json_parse_keep(cbag__arena *a, const char *s, size_t len,
     } else {
         ps.keep = keep;
         const unsigned char *p =
-            keep ? parse_keep(&ps, ps.p, out) : parse_all(&ps, ps.p, out);
+            keep ? parse_keep(&ps, ps.p, out) : parse_all(&ps, ps.p, out, 0);
         if (p) {
             p = skip_ws(p, ps.end);
             if (p != ps.end) fail(&ps, p, "trailing data after JSON value");
