@@ -558,8 +558,6 @@ int cbag__str_case(cbag__st *st, const cbag__node *at, const char *s, size_t l,
                    int how, cbag__lv *out);
 /* str.isalpha(), ... (what: IS_*). */
 bool cbag__str_is(const char *s, size_t l, int what);
-/* Python's whitespace (str.isspace of one code point). */
-bool cbag__uc_space(uint32_t c);
 /* The str methods of strmethods.c by name: 0, -1, or 1 if none. */
 int cbag__str_method2(cbag__st *st, const cbag__node *at, const cbag_val *v,
                       const char *m, const cbag__args *a, cbag__lv *out);

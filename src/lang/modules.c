@@ -39,11 +39,19 @@ static int bi_loads(cbag__st *st, const cbag__args *a, cbag__lv *out) {
     if (cbag__need_val(st, NULL, &a->v[0], &s)) return -1;
     const cbag_val *r = cbag_json_loads(st->c, s, NULL);
     if (!r) {
-        if (cbag_typeof(s) != CBAG_STR)
-            return cbag__err(st, NULL, E_TYPE,
-                             "the JSON object must be str, not %s",
-                             cbag__lv_type(&a->v[0]));
-        return cbag__err(st, NULL, E_VALUE, "json.loads: invalid JSON");
+        const char *m = cbag_call_errmsg(st->c), *t;
+        int rc;
+        if (cbag_typeof(s) != CBAG_STR) {
+            rc = cbag__err(st, NULL, E_TYPE,
+                           "the JSON object must be str, not %s",
+                           cbag__lv_type(&a->v[0]));
+        } else {
+            if (m && (t = strstr(m, "JSONDecodeError: "))) m = t + 17;
+            rc =
+                cbag__err(st, NULL, E_JSON, "%s", m && *m ? m : "invalid JSON");
+        }
+        cbag_call_clear(st->c); /* m was the call's */
+        return rc;
     }
     *out = cbag__val(r);
     return 0;
@@ -272,6 +280,7 @@ static const cbag__builtin bi_client_ = B("Client", bi_client, BI_OTHER);
 static const cbag__modattr json_attrs[] = {
     {"loads", &cbag__bi_json_loads, NULL, 0},
     {"dumps", &bi_json_dumps, NULL, 0},
+    {"JSONDecodeError", &cbag__bi_json_error, NULL, 0},
     {NULL, NULL, NULL, 0}};
 static const cbag__modattr operator_attrs[] = {F("add", op_add),
                                                F("sub", op_sub),

@@ -215,5 +215,3 @@ bool cbag__str_is(const char *s, size_t l, int what) {
         ok = ok && cased;
     return ok;
 }
-
-bool cbag__uc_space(uint32_t c) { return flags(c) & UC_SPACE; }

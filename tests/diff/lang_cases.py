@@ -896,3 +896,14 @@ except ArithmeticError as e:
     print(type(e).__name__, e)
 """),
 ]
+CASES += [
+    ("json_decode_error", """\
+out = []
+for s in ['{"a": 1}', '{bad', '[1,', '3']:
+    try:
+        out.append(json.loads(s))
+    except json.JSONDecodeError as e:
+        out.append(type(e).__name__)
+out
+"""),
+]
