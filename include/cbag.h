@@ -93,7 +93,11 @@ typedef enum cbag_type {
     CBAG_STR,   /* UTF-8 bytes with a length (may contain NUL) */
     CBAG_LIST,
     CBAG_TUPLE, /* prints as (a, b); JSON array on output */
-    CBAG_DICT   /* insertion-ordered; keys are any values, usually strings */
+    CBAG_DICT   /* insertion-ordered; keys are any values, usually strings.
+                   The cbag language's sets are dicts whose values are None,
+                   marked as sets: printed {1, 2}, not written as JSON; its
+                   Counter and defaultdict are dicts printed as Python
+                   prints them */
 } cbag_type;
 
 /* ------------------------------------------------------------------------ */
