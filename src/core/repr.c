@@ -375,13 +375,19 @@ static int repr_val(cbag__buf *b, const cbag_val *v, int depth) {
             return repr_tagged(b, v, depth);
         if (d->kind == CBAG__DICT_SET) { /* {1, 2}, or set() when empty */
             if (d->len == 0) return cbag__buf_puts(b, "set()") ? CBAG_NOMEM : 0;
-            if (cbag__buf_putc(b, '{')) return CBAG_NOMEM;
-            for (uint32_t i = 0; i < d->len; i++) {
-                if (i && cbag__buf_put(b, ", ", 2)) return CBAG_NOMEM;
-                int rc = repr_val(b, &d->entries[i].key, depth + 1);
-                if (rc) return rc;
+            /* ints in the order CPython's table holds them */
+            uint32_t *order = cbag__malloc(d->len * sizeof *order);
+            bool py = order && cbag__set_order(v, order);
+            int rc = cbag__buf_putc(b, '{') ? CBAG_NOMEM : 0;
+            for (uint32_t i = 0; i < d->len && !rc; i++) {
+                if (i && cbag__buf_put(b, ", ", 2)) rc = CBAG_NOMEM;
+                if (!rc)
+                    rc = repr_val(b, &d->entries[py ? order[i] : i].key,
+                                  depth + 1);
             }
-            return cbag__buf_putc(b, '}') ? CBAG_NOMEM : CBAG_OK;
+            cbag__free(order);
+            if (!rc && cbag__buf_putc(b, '}')) rc = CBAG_NOMEM;
+            return rc;
         }
         if (cbag__buf_putc(b, '{')) return CBAG_NOMEM;
         for (uint32_t i = 0; i < d->len; i++) {

@@ -102,6 +102,10 @@ int cbag__dict_put(cbag__arena *a, cbag_val *d, const cbag_val *key,
 /* Appends without checking for an equal key: the caller knows it is new. */
 int cbag__dict_put_new(cbag__arena *a, cbag_val *d, const cbag_val *key,
                        const cbag_val *val);
+/* The order in which CPython iterates a set of these elements (ints and
+ * bools only: other hashes are not Python's) as entry numbers into order
+ * (len(s) of them); false if it does not apply. */
+bool cbag__set_order(const cbag_val *s, uint32_t *order);
 /* Removes entry i (later entries move down, the index is rebuilt). */
 void cbag__dict_remove(cbag_val *d, uint32_t i);
 static inline int cbag__is_set(const cbag_val *v) {

@@ -451,6 +451,7 @@ typedef struct cbag__iter {
     const cbag__lseq *seq;
     size_t i, n;
     int kind; /* 0 seq, 1 dict keys, 2 str chars, 3 lv seq */
+    const uint32_t *order; /* a set of ints: CPython's order of its keys */
 } cbag__iter;
 int cbag__iter_init(cbag__st *st, const cbag__node *at, const cbag__lv *x,
                     cbag__iter *it);
@@ -590,6 +591,8 @@ int cbag__set_add(cbag__st *st, const cbag__node *at, cbag_val *s,
 int cbag__set_op(cbag__st *st, const cbag__node *at, int op, const cbag_val *a,
                  const cbag_val *b, cbag__lv *out);
 bool cbag__is_set_val(const cbag_val *v);
+/* A set of ints: CPython's iteration order into order (cbag__set_order). */
+bool cbag__set_order_of(const cbag_val *s, uint32_t *order);
 /* Whether v is or holds a set. */
 bool cbag__has_set(const cbag_val *v);
 int cbag__bi_set(cbag__st *st, const cbag__args *a, cbag__lv *out);

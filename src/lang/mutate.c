@@ -281,6 +281,10 @@ int cbag__dict_method(cbag__st *st, const cbag__node *at, cbag_val *d,
 
 bool cbag__is_set_val(const cbag_val *v) { return cbag__is_set(v); }
 
+bool cbag__set_order_of(const cbag_val *s, uint32_t *order) {
+    return cbag__set_order(s, order);
+}
+
 cbag_val *cbag__new_set(cbag__st *st, const cbag__node *at) {
     cbag_val *s = cbag_new_dict(st->c, 8);
     if (!s) {

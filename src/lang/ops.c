@@ -666,7 +666,13 @@ int cbag__iter_init(cbag__st *st, const cbag__node *at, const cbag__lv *x,
     switch (cbag_typeof(it->v)) {
     case CBAG_LIST:
     case CBAG_TUPLE: it->kind = 0; break;
-    case CBAG_DICT: it->kind = 1; break;
+    case CBAG_DICT:
+        it->kind = 1;
+        if (cbag__is_set_val(it->v) && cbag_len(it->v)) {
+            uint32_t *o = cbag__alloc(st, cbag_len(it->v) * sizeof *o);
+            if (o && cbag__set_order_of(it->v, o)) it->order = o;
+        }
+        break;
     case CBAG_STR: it->kind = 2; break;
     default:
         return cbag__err(st, at, E_TYPE, "'%s' object is not iterable",
@@ -680,7 +686,10 @@ int cbag__iter_next(cbag__st *st, cbag__iter *it, cbag__lv *out) {
     if (it->i >= it->n) return 0;
     switch (it->kind) {
     case 0: *out = cbag__val(cbag_at(it->v, (int64_t)it->i++)); return 1;
-    case 1: *out = cbag__val(cbag_dict_key(it->v, it->i++)); return 1;
+    case 1:
+        *out = cbag__val(
+            cbag_dict_key(it->v, it->order ? it->order[it->i++] : it->i++));
+        return 1;
     case 3: *out = it->seq->items[it->i++]; return 1;
     default: {
         size_t l;

@@ -907,3 +907,30 @@ for s in ['{"a": 1}', '{bad', '[1,', '3']:
 out
 """),
 ]
+
+# sets of ints iterate and print in CPython's table order
+CASES += [
+    ('a7_00', """\
+{3, 1, 2}
+"""),
+    ('a7_01', """\
+{10, 3, 8, 1, 100, 7, 9, 33, 64, 1000, -1, -5, 2**40, 17}
+"""),
+    ('a7_02', """\
+s = set()
+for i in [50, 4, 17, 9, 33, 2, 8, 100, 64, 0, 5, 12]:
+    s.add(i)
+s, list(s), [x for x in s]
+"""),
+    ('a7_03', """\
+{x * 7 % 100 for x in range(60)}
+"""),
+    ('a7_04', """\
+set(range(20, 0, -1)) | {True, 0}
+"""),
+    ('a7_05', """\
+s = {5, 6, 7}
+s.discard(6)
+s, sorted(s)
+"""),
+]
