@@ -5,11 +5,19 @@
 #   make test-tsan       the threaded tests under ThreadSanitizer
 #   make check           all of the above + differential tests against dask
 #   make bench           benchmarks, written to BENCHMARKS.md
+#   make test-mpi        the mpi scheduler against threads under mpirun
 #   make install PREFIX=/usr/local
+# MPI=1 builds the "mpi" scheduler (Open MPI); the default where mpicc is
+# found. MPI=0 builds without it, in build/MODE-nompi.
 MODE ?= release
 PREFIX ?= /usr/local
 CC ?= cc
-B := build/$(MODE)
+MPI ?= $(if $(shell command -v mpicc 2>/dev/null),1,0)
+B := build/$(MODE)$(if $(filter 1,$(MPI)),,-nompi)
+ifeq ($(MPI),1)
+  MPI_CFLAGS := -DCBAG_MPI $(shell mpicc --showme:compile)
+  MPI_LIBS := $(shell mpicc --showme:link)
+endif
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 BASE := -std=c11 -D_GNU_SOURCE -fPIC -pthread -Iinclude -Isrc -Isrc/core $(WARN)
@@ -22,8 +30,8 @@ else ifeq ($(MODE),tsan)
 else
   $(error unknown MODE $(MODE))
 endif
-CFLAGS_ALL := $(BASE) $(OPT) $(CFLAGS)
-LDLIBS_ALL := -lisal -lxxhash -lz -lzstd -lbz2 -llzma -llz4 -lpthread -lm $(LDLIBS)
+CFLAGS_ALL := $(BASE) $(MPI_CFLAGS) $(OPT) $(CFLAGS)
+LDLIBS_ALL := -lisal -lxxhash -lz -lzstd -lbz2 -llzma -llz4 -lpthread -lm $(MPI_LIBS) $(LDLIBS)
 
 LIB_SRC := $(sort $(wildcard src/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -35,7 +43,7 @@ EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-.PHONY: all lib test test-asan test-tsan test-cli check bench install clean format examples tutorial diff fuzz
+.PHONY: all lib test test-asan test-tsan test-cli test-mpi check bench install clean format examples tutorial diff fuzz
 
 all: lib $(EXAMPLE_BIN) $(if $(wildcard cli/cbag.c),$(B)/cbag)
 lib: $(B)/libcbag.a $(B)/libcbag.so
@@ -86,7 +94,16 @@ diff: lib
 test-cli: all
 	@CBAG=$(B)/cbag tests/cli/run.sh
 
-check: test test-asan test-tsan test-cli diff
+# The mpi scheduler against threads under mpirun (tests/mpi/run.sh prints
+# "N passed, N failed"); says so and passes when built without MPI.
+$(B)/tests/mpi/%: tests/mpi/%.c $(B)/libcbag.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< -o $@ $(B)/libcbag.a $(LDLIBS_ALL)
+
+test-mpi: all $(if $(filter 1,$(MPI)),$(B)/tests/mpi/ops)
+	@MPI=$(MPI) CBAG=$(B)/cbag OPS=$(B)/tests/mpi/ops tests/mpi/run.sh
+
+check: test test-asan test-tsan test-cli test-mpi diff
 
 bench: all $(BENCH_BIN)
 	@scripts/run-bench

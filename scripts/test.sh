@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, then builds and runs every
-# test three times (plain -O2, ASan+UBSan, the threaded tests under TSan)
-# and the differential tests against dask.bag. The last line is the total,
+# test three times (plain -O2, ASan+UBSan, the threaded tests under TSan),
+# the cbag command's tests, the mpi scheduler's under mpirun (Open MPI is
+# in the test dependencies) and the differential tests against dask.bag. The last line is the total,
 # "N passed, N failed", for CI.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,7 @@ run test
 run test-asan
 run test-tsan
 run test-cli
+run test-mpi
 run diff
 pass=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 fail=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$log" | awk '{s+=$1} END {print s+0}')

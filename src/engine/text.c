@@ -335,7 +335,9 @@ int cbag_to_textfiles(cbag *b, const char *pattern,
     }
     write_arg a = {b, pattern, opt, codec};
     if (cbag__prepare(cx, b)) return cx->code;
-    int rc = cbag__run_stage(cx, b, 0, b->nparts, write_task, &a);
+    /* with mpi, each partition is written by the rank that computes it */
+    cbag__xchg x = {CBAG__X_SPLIT, NULL, NULL, NULL};
+    int rc = cbag__run_stage(cx, b, 0, b->nparts, write_task, &a, &x);
     cbag__release(b);
     return rc;
 }

@@ -1,0 +1,456 @@
+/* groupby.c: groupby's shuffle, through memory and spill files, and with
+ * the mpi scheduler across ranks.
+ *
+ * Stage 1 appends (key, value) copies to one bucket per (input, output)
+ * partition, in the input partition's arena. When the buckets held in
+ * memory pass the budget, a worker writes its partition's buckets to its
+ * spill file (codec frames of at most CBAG__PIECE_BYTES, one zstd frame
+ * each) and frees them; later appends start new buckets. An output
+ * partition is grouped when it is read: for each input partition in
+ * order, its spilled frames in order, then what stayed in memory, so
+ * groups and values come in the same order whether or not anything was
+ * spilled.
+ *
+ * With mpi, after stage 1 each rank sends the buckets of its input
+ * partitions (the spilled frames, then the memory, as pieces of codec
+ * frames) to the rank of their output partition (dist.h). A rank keeps
+ * the pieces it receives as segments: in memory while it holds less than
+ * half the budget, spilled to a file of its own past it. Reading an
+ * output partition is then the same walk over input partitions. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "dist.h"
+#include "engine.h"
+#include "keyed.h"
+#include "mem.h"
+#include "spill.h"
+#include "table.h"
+
+typedef struct {
+    size_t out; /* output partition */
+    int file;   /* the spill file holding it, or -1: at mem */
+    const unsigned char *mem;
+    uint64_t off, len;
+} spill_seg;
+
+typedef struct {
+    spill_seg *s;
+    size_t n, cap;
+} seg_list;
+
+typedef struct {
+    cbag_val *buckets;       /* [input partition][output partition] */
+    seg_list *segs;          /* per input partition, in the order written */
+    cbag__spill_file *files; /* per worker, and one for pieces received */
+    int nfiles;
+    size_t budget, min_spill;
+    atomic_size_t held; /* bytes of buckets (or pieces) in memory */
+    cbag__arena recv;   /* pieces received, kept in memory */
+} group_state;
+
+static void free_segs(seg_list *segs, size_t nin) {
+    for (size_t i = 0; segs && i < nin; i++)
+        cbag__free(segs[i].s);
+    cbag__free(segs);
+}
+
+static void group_state_free(group_state *g, size_t nin) {
+    if (!g) return;
+    for (int i = 0; i < g->nfiles; i++)
+        cbag__spill_file_close(&g->files[i]);
+    free_segs(g->segs, nin);
+    cbag__free(g->files);
+    cbag__free(g->buckets);
+    cbag__arena_free(&g->recv);
+    cbag__free(g);
+}
+
+static spill_seg *new_seg(seg_list *L) {
+    if (L->n == L->cap) {
+        size_t cap = L->cap ? 2 * L->cap : 16;
+        spill_seg *s = cbag__realloc(L->s, cap * sizeof *s);
+        if (!s) return NULL;
+        L->s = s;
+        L->cap = cap;
+    }
+    return &L->s[L->n];
+}
+
+/* Encodes pairs q[*at..n) (key, value, ...) into a codec frame in enc, up
+ * to about CBAG__PIECE_BYTES; advances *at. -1: out of memory or a value
+ * nested too deeply. */
+static int encode_pairs(cbag__buf *enc, const cbag_val *q, uint32_t n,
+                        uint32_t *at) {
+    cbag__codec_writer cw;
+    enc->len = 0;
+    if (cbag__codec_begin(&cw, enc)) return -1;
+    while (*at + 1 < n && enc->len < CBAG__PIECE_BYTES) {
+        if (cbag__codec_put(&cw, &q[*at]) || cbag__codec_put(&cw, &q[*at + 1]))
+            return -1;
+        *at += 2;
+    }
+    cbag__codec_end(&cw);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Stage 1                                                                  */
+
+typedef struct {
+    cbag__sink s;
+    const cbag *b;
+    size_t part;
+    cbag__arena *a;
+    cbag_val *buckets; /* nout lists of key, value, key, value, ... */
+    group_state *g;
+    size_t mine; /* bytes of a counted in g->held */
+    cbag__buf enc;
+} shuffle_sink;
+
+static int init_buckets(shuffle_sink *sh) {
+    for (size_t j = 0; j < sh->b->nparts; j++)
+        if (cbag__seq_init(sh->a, &sh->buckets[j], CBAG_LIST, 0)) return -1;
+    return 0;
+}
+
+/* Writes every non-empty bucket of this input partition to the worker's
+ * spill file and frees the memory they held. */
+static int spill_buckets(shuffle_sink *sh) {
+    cbag__worker *w = sh->s.w;
+    group_state *g = sh->g;
+    seg_list *L = &g->segs[sh->part];
+    char err[256];
+    for (size_t j = 0; j < sh->b->nparts; j++) {
+        const cbag__seq *q = sh->buckets[j].u.seq;
+        if (sh->buckets[j].type != CBAG_LIST) continue;
+        for (uint32_t at = 0; at < q->len;) {
+            if (encode_pairs(&sh->enc, q->items, q->len, &at))
+                return cbag__fail(w, sh->b->name, CBAG_NOMEM,
+                                  "out of memory (or a value nested too "
+                                  "deeply) spilling the shuffle");
+            spill_seg *sg = new_seg(L);
+            if (!sg)
+                return cbag__fail(w, sh->b->name, CBAG_NOMEM, "out of memory");
+            sg->out = j;
+            sg->file = w->index;
+            sg->mem = NULL;
+            if (cbag__spill_write(&g->files[w->index], w->cx->temp_dir,
+                                  sh->enc.p, sh->enc.len, &sg->off, &sg->len,
+                                  err, sizeof err))
+                return cbag__fail(w, sh->b->name, CBAG_IO, "OSError: %s", err);
+            L->n++;
+        }
+    }
+    cbag__arena_free(sh->a); /* really give the memory back */
+    cbag__arena_init(sh->a, 0);
+    atomic_fetch_sub(&g->held, sh->mine);
+    sh->mine = 0;
+    if (init_buckets(sh))
+        return cbag__fail(w, sh->b->name, CBAG_NOMEM, "out of memory");
+    return 0;
+}
+
+static int shuffle_push(cbag__sink *s, const cbag_val *x) {
+    shuffle_sink *sh = (shuffle_sink *)s;
+    const cbag__keyed *k = sh->b->keyed;
+    const cbag_val *key =
+        cbag__key_of(s->w, sh->b->name, k->field, k->key_fn, k->ud, x);
+    if (!key) return -1;
+    cbag_val *bk = &sh->buckets[cbag__bucket_of(key, sh->b->nparts)];
+    size_t before = cbag__arena_used(sh->a);
+    cbag_val kc, vc;
+    if (cbag__copy_into(sh->a, &kc, key) || cbag__copy_into(sh->a, &vc, x) ||
+        cbag__seq_push(sh->a, bk, &kc) || cbag__seq_push(sh->a, bk, &vc))
+        return cbag__fail(s->w, sh->b->name, CBAG_NOMEM,
+                          "out of memory in the shuffle");
+    size_t grown = cbag__arena_used(sh->a) - before;
+    sh->mine += grown;
+    size_t held = atomic_fetch_add(&sh->g->held, grown) + grown;
+    if (held > sh->g->budget && sh->mine >= sh->g->min_spill)
+        return spill_buckets(sh);
+    return 0;
+}
+
+static void no_flush(cbag__sink *s) { (void)s; }
+
+typedef struct {
+    cbag *b;
+    cbag__mat *mat;
+    group_state *g;
+} group_arg;
+
+static int split_task(cbag__worker *w, size_t part, void *arg) {
+    group_arg *ga = arg;
+    size_t nout = ga->b->nparts;
+    shuffle_sink sh = {{shuffle_push, no_flush, NULL, ga->b, w},
+                       ga->b,
+                       part,
+                       &ga->mat->arenas[part],
+                       &ga->g->buckets[part * nout],
+                       ga->g,
+                       0,
+                       CBAG__BUF_INIT};
+    if (init_buckets(&sh))
+        return cbag__fail(w, ga->b->name, CBAG_NOMEM, "out of memory");
+    int r = cbag__run_part(w, ga->b->in, part, &sh.s);
+    if (r == 1) r = 0;
+    /* What finished partitions keep stays under half the budget. */
+    if (!r && sh.mine && atomic_load(&ga->g->held) > ga->g->budget / 2)
+        r = spill_buckets(&sh);
+    cbag__buf_free(&sh.enc);
+    return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Across ranks                                                             */
+
+typedef struct {
+    cbag_ctx *cx;
+    const cbag *b;
+    cbag__mat *mat;
+    group_state *g;
+    const int *owner; /* of the input partitions */
+    int everywhere;
+    size_t i, k, j; /* sending: input partition, its next segment, bucket */
+    uint32_t at;    /* pairs of bucket j sent, x 2 */
+    cbag__buf raw;
+    seg_list *rsegs; /* received, per input partition */
+} gx;
+
+static int gx_next(void *ud, cbag__piece *pc, char *err, size_t errlen) {
+    gx *x = ud;
+    size_t nin = x->b->in->nparts, nout = x->b->nparts;
+    group_state *g = x->g;
+    for (; x->i < nin; x->i++, x->k = x->j = 0, x->at = 0) {
+        if (x->owner[x->i] != x->cx->rank) continue;
+        const seg_list *L = &g->segs[x->i];
+        if (x->k < L->n) { /* what was spilled, in order */
+            const spill_seg *sg = &L->s[x->k++];
+            x->raw.len = 0;
+            if (cbag__spill_read(&g->files[sg->file], sg->off, sg->len, &x->raw,
+                                 err, errlen))
+                return -CBAG_IO;
+            *pc = (cbag__piece){x->i, sg->out, x->raw.p, x->raw.len};
+            return 1;
+        }
+        for (; x->j < nout; x->j++, x->at = 0) { /* then the memory */
+            const cbag_val *bk = &g->buckets[x->i * nout + x->j];
+            uint32_t n = bk->type == CBAG_LIST ? bk->u.seq->len : 0;
+            if (x->at >= n) continue;
+            if (encode_pairs(&x->raw, bk->u.seq->items, n, &x->at)) {
+                snprintf(err, errlen,
+                         "out of memory (or a value nested too "
+                         "deeply)");
+                return -CBAG_NOMEM;
+            }
+            *pc = (cbag__piece){x->i, x->j, x->raw.p, x->raw.len};
+            return 1;
+        }
+        /* all of input partition i is on its way: free its buckets */
+        cbag__arena_free(&x->mat->arenas[x->i]);
+        cbag__arena_init(&x->mat->arenas[x->i], 0);
+        for (size_t j = 0; j < nout; j++)
+            cbag__set_null(&g->buckets[x->i * nout + j]);
+    }
+    return 0;
+}
+
+static int gx_take(void *ud, const cbag__piece *pc, char *err, size_t errlen) {
+    gx *x = ud;
+    group_state *g = x->g;
+    if (pc->in >= x->b->in->nparts || pc->out >= x->b->nparts ||
+        (!x->everywhere && cbag__dist_home(x->cx, x->b, pc->out) != x->cx->rank)) {
+        snprintf(err, errlen, "a piece for another rank");
+        return -CBAG_PARSE;
+    }
+    spill_seg *sg = new_seg(&x->rsegs[pc->in]);
+    if (!sg) {
+        snprintf(err, errlen, "out of memory");
+        return -CBAG_NOMEM;
+    }
+    sg->out = pc->out;
+    sg->off = 0;
+    sg->len = pc->n;
+    unsigned char *copy = NULL;
+    if (atomic_load(&g->held) + pc->n <= g->budget / 2 &&
+        (copy = cbag__arena_alloc(&g->recv, pc->n ? pc->n : 1))) {
+        memcpy(copy, pc->p, pc->n);
+        atomic_fetch_add(&g->held, pc->n);
+        sg->file = -1;
+        sg->mem = copy;
+    } else {
+        sg->file = g->nfiles - 1;
+        sg->mem = NULL;
+        if (cbag__spill_write(&g->files[sg->file], x->cx->temp_dir, pc->p,
+                              pc->n, &sg->off, &sg->len, err, errlen))
+            return -CBAG_IO;
+    }
+    x->rsegs[pc->in].n++;
+    return 0;
+}
+
+/* Sends the buckets of this rank's input partitions to their output
+ * partitions' ranks; g then holds what this rank received. */
+static int exchange(cbag_ctx *cx, cbag *b, cbag__mat *mat, group_state *g) {
+    size_t nin = b->in->nparts;
+    gx x = {cx, b, mat, g, NULL,           cbag__dist_everywhere(cx, b),
+            0,  0, 0,   0, CBAG__BUF_INIT, NULL};
+    int *owner = cbag__malloc((nin ? nin : 1) * sizeof *owner);
+    x.rsegs = cbag__calloc(nin ? nin : 1, sizeof *x.rsegs);
+    int ok = owner && x.rsegs && !cbag__dist_owners(cx, b->in, 0, nin, owner);
+    x.owner = owner;
+    atomic_store(&g->held, 0); /* from now on: pieces received */
+    cbag__pieces io = {gx_next, gx_take, &x};
+    /* (a rank short of memory still takes part, failing the shuffle) */
+    int rc = cbag__dist_shuffle(cx, b, x.everywhere, ok ? &io : NULL);
+    cbag__buf_free(&x.raw);
+    cbag__free(owner);
+    if (!rc) { /* the received segments replace the ones sent */
+        free_segs(g->segs, nin);
+        g->segs = x.rsegs;
+        for (int i = 0; i + 1 < g->nfiles; i++)
+            cbag__spill_file_close(&g->files[i]);
+    } else {
+        free_segs(x.rsegs, nin);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Prepare, run, release                                                    */
+
+int cbag__groupby_prepare(cbag_ctx *cx, cbag *b, cbag__mat *mat) {
+    size_t nin = b->in->nparts, nout = b->nparts;
+    size_t nb = nin * nout;
+    if (cbag__ensure_workers(cx)) return cx->code;
+    group_state *g = cbag__calloc(1, sizeof *g);
+    if (g) {
+        cbag__arena_init(&g->recv, 0);
+        g->buckets = cbag__calloc(nb ? nb : 1, sizeof *g->buckets);
+        g->segs = cbag__calloc(nin ? nin : 1, sizeof *g->segs);
+        g->files = cbag__calloc((size_t)cx->nw + 1, sizeof *g->files);
+    }
+    if (!g || !g->buckets || !g->segs || !g->files) {
+        group_state_free(g, nin);
+        cbag__error(cx, CBAG_NOMEM, "%s: out of memory", b->name);
+        return CBAG_NOMEM;
+    }
+    g->nfiles = cx->nw + 1;
+    for (int i = 0; i < g->nfiles; i++)
+        cbag__spill_file_init(&g->files[i]);
+    g->budget = cbag__memory_budget(cx);
+    g->min_spill = g->budget / (4 * (size_t)cx->nw) + 1;
+    atomic_init(&g->held, 0);
+    group_arg ga = {b, mat, g};
+    cbag__xchg split = {CBAG__X_SPLIT, NULL, NULL, NULL};
+    int rc = cbag__run_stage(cx, b->in, 0, nin, split_task, &ga, &split);
+    if (!rc && cx->mpi) rc = exchange(cx, b, mat, g);
+    if (rc) {
+        group_state_free(g, nin);
+        return rc;
+    }
+    b->prepared = g;
+    return CBAG_OK;
+}
+
+void cbag__groupby_release(cbag *b) {
+    if (!b->prepared) return;
+    group_state_free(b->prepared, b->in->nparts);
+    b->prepared = NULL;
+}
+
+/* Adds the pairs of q (key, value, ...) to the groups of t; the lists are
+ * made in a and share the values' bodies. */
+static int group_pairs(cbag__table *t, cbag__arena *a, const cbag_val *q,
+                       size_t n) {
+    for (size_t j = 0; j + 1 < n; j += 2) {
+        int fresh;
+        long e = cbag__table_upsert(t, &q[j], &fresh);
+        if (e < 0 || (fresh && cbag__seq_init(a, &t->e[e].val, CBAG_LIST, 4)) ||
+            cbag__seq_push(a, &t->e[e].val, &q[j + 1]))
+            return -1;
+    }
+    return 0;
+}
+
+/* Decodes segment sg (from its file, or from memory) into pairs in a, and
+ * groups them. */
+static int group_seg(cbag__worker *w, const cbag *b, group_state *g,
+                     const spill_seg *sg, cbag__table *t, cbag__arena *a,
+                     cbag__buf *raw) {
+    char err[256];
+    const void *p = sg->mem;
+    size_t n = (size_t)sg->len;
+    if (!p) {
+        raw->len = 0;
+        if (cbag__spill_read(&g->files[sg->file], sg->off, sg->len, raw, err,
+                             sizeof err))
+            return cbag__fail(w, b->name, CBAG_IO, "OSError: %s", err);
+        p = raw->p;
+        n = raw->len;
+    }
+    cbag__codec_reader r;
+    int k = cbag__codec_open(&r, p, n) ? -1 : 1;
+    while (k > 0) {
+        cbag_val pair[2];
+        if ((k = cbag__codec_next(&r, a, &pair[0])) <= 0) break;
+        if ((k = cbag__codec_next(&r, a, &pair[1])) <= 0) {
+            if (!k) snprintf(r.err, sizeof r.err, "codec: a key without value");
+            k = -1;
+            break;
+        }
+        if (group_pairs(t, a, pair, 2))
+            return cbag__fail(w, b->name, CBAG_NOMEM, "out of memory");
+    }
+    if (k < 0)
+        return cbag__fail(w, b->name, CBAG_IO,
+                          "OSError: a spilled shuffle is corrupt: %s", r.err);
+    return 0;
+}
+
+int cbag__groupby_run(cbag__worker *w, const cbag *b, size_t part,
+                      cbag__sink *out) {
+    group_state *g = b->prepared;
+    size_t nout = b->nparts, nin = b->in->nparts;
+    cbag__arena a;
+    cbag__arena_init(&a, 0);
+    cbag__table t;
+    cbag__table_init(&t);
+    cbag__buf raw = CBAG__BUF_INIT;
+    int r = 0;
+    for (size_t i = 0; i < nin && !r; i++) {
+        const seg_list *L = &g->segs[i];
+        for (size_t k = 0; k < L->n && !r; k++)
+            if (L->s[k].out == part)
+                r = group_seg(w, b, g, &L->s[k], &t, &a, &raw);
+        const cbag_val *bk = &g->buckets[i * nout + part];
+        if (!r && bk->type == CBAG_LIST &&
+            group_pairs(&t, &a, bk->u.seq->items, bk->u.seq->len))
+            r = cbag__fail(w, b->name, CBAG_NOMEM, "out of memory");
+    }
+    cbag__buf_free(&raw);
+    void *saved = w->lines;
+    w->lines = NULL;
+    for (uint32_t i = 0; !r && i < t.n; i++) {
+        cbag_val *pair = cbag__arena_alloc(&a, sizeof *pair);
+        cbag_val key; /* the table's copy of the key dies with it */
+        if (!pair || cbag__copy_into(&a, &key, &t.e[i].key) ||
+            cbag__seq_init(&a, pair, CBAG_TUPLE, 2) ||
+            cbag__seq_push(&a, pair, &key) ||
+            cbag__seq_push(&a, pair, &t.e[i].val)) {
+            r = cbag__fail(w, b->name, CBAG_NOMEM, "out of memory");
+            break;
+        }
+        w->elem = i;
+        if ((r = out->push(out, pair))) break;
+        r = cbag__between(w, out);
+    }
+    w->lines = saved;
+    out->flush(out); /* the sinks may keep values that live in a */
+    cbag__table_free(&t);
+    cbag__arena_free(&a);
+    return r;
+}
