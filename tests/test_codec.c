@@ -133,6 +133,45 @@ static void test_containers(void **state) {
     round_trip(l);
 }
 
+/* Records that repeat their keys: written once per frame, then referred
+ * to; more keys than the table holds, and longer ones, as strings. */
+static void test_keys(void **state) {
+    (void)state;
+    cbag_val *l = cbag_new_list(&C, 400);
+    for (int i = 0; i < 400; i++) {
+        cbag_val *d = cbag_new_dict(&C, 3);
+        cbag_set(&C, d, "name", cbag_new_int(&C, i));
+        char k[100];
+        snprintf(k, sizeof k, "key%d", i % 300); /* past the table's 256 */
+        cbag_set(&C, d, k, cbag_none());
+        memset(k, 'x', 80); /* too long for the table */
+        k[80] = '\0';
+        cbag_set(&C, d, k, cbag_bool(true));
+        cbag_append(&C, l, d);
+    }
+    round_trip(l);
+    /* "name" costs its bytes once */
+    cbag__buf b = CBAG__BUF_INIT;
+    cbag__codec_writer w;
+    assert_int_equal(cbag__codec_begin(&w, &b), 0);
+    for (int i = 0; i < 100; i++) {
+        cbag_val *d = cbag_new_dict(&C, 1);
+        cbag_set(&C, d, "a rather long key name", cbag_new_int(&C, 1));
+        assert_int_equal(cbag__codec_put(&w, d), 0);
+    }
+    cbag__codec_end(&w);
+    assert_true(b.len < CBAG__CODEC_HEADER + 30 + 100 * 6);
+    cbag__codec_reader r;
+    assert_int_equal(cbag__codec_open(&r, b.p, b.len), 0);
+    cbag_val v;
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(cbag__codec_next(&r, &A, &v), 1);
+        assert_non_null(cbag_get(&v, "a rather long key name"));
+    }
+    assert_int_equal(cbag__codec_next(&r, &A, &v), 0);
+    cbag__buf_free(&b);
+}
+
 /* Several values in a frame; the reader stops exactly at the end. */
 static void test_frames(void **state) {
     (void)state;
@@ -216,7 +255,7 @@ static void test_bad_input(void **state) {
     free(more);
     cbag__buf_free(&b);
     /* values */
-    bad_body("\x09", 1, "unknown tag 9");
+    bad_body("\x0a", 1, "unknown tag 10");
     bad_body("\x03\x80\x00", 3, "non-canonical varint");
     bad_body("\x03\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", 11,
              "beyond 64 bits");
@@ -233,7 +272,13 @@ static void test_bad_input(void **state) {
     bad_body("\x08\x02\x05\x01"
              "a\x00\x05\x01"
              "a\x01",
-             10, "duplicate key");
+             10, "a key written out again");
+    bad_body("\x08\x02\x05\x01"
+             "a\x00\x09\x00\x01",
+             9, "duplicate key");
+    bad_body("\x09\x00", 2, "a key reference outside a dict key");
+    bad_body("\x06\x01\x09\x00", 4, "a key reference outside a dict key");
+    bad_body("\x08\x01\x09\x00\x00", 5, "a key reference past the table");
     bad_body("\x08\x02\x03\x02\x00\x04\x00\x00\x00\x00\x00\x00\xf0\x3f\x01", 15,
              "duplicate key"); /* 1 and 1.0 are one key */
     bad_body("\x06\x02\x07\x01\x00", 5, "truncated value");
@@ -313,8 +358,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scalars),    cmocka_unit_test(test_strings),
         cmocka_unit_test(test_containers), cmocka_unit_test(test_frames),
-        cmocka_unit_test(test_bad_input),  cmocka_unit_test(test_depth),
-        cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_keys),       cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_depth),      cmocka_unit_test(test_oom),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -16,8 +16,73 @@ enum {
     T_STR,
     T_LIST,
     T_TUPLE,
-    T_DICT
+    T_DICT,
+    T_KEY
 };
+
+/* ------------------------------------------------------------------------ */
+/* The key table                                                            */
+
+#define SLOTS (2 * CBAG__CODEC_KEYS)
+
+/* The first and last 8 bytes of a key (its bytes, for a short one). */
+static inline void key_words(const char *s, size_t len, uint64_t *a,
+                             uint64_t *b) {
+    *a = *b = 0;
+    if (len >= 8) {
+        memcpy(a, s, 8);
+        memcpy(b, s + len - 8, 8);
+    } else {
+        for (size_t i = 0; i < len; i++)
+            *a |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    }
+}
+
+/* A cheap hash of a short key: its first and last 8 bytes and length. */
+static inline uint64_t key_hash(const char *s, size_t len) {
+    uint64_t a, b;
+    key_words(s, len, &a, &b);
+    uint64_t h = a * 0x9E3779B97F4A7C15ull ^ b * 0xC2B2AE3D27D4EB4Full ^ len;
+    return h ^ (h >> 29) ^ (h >> 47);
+}
+
+static void keys_init(cbag__codec_keys *k) {
+    k->n = 0;
+    memset(k->slot, 0, sizeof k->slot);
+}
+
+/* The entry of the key s[0..len), or -1; base: the writer's buffer. */
+static long keys_find(const cbag__codec_keys *k, const char *base,
+                      const char *s, uint32_t len, uint64_t h) {
+    for (uint32_t i = (uint32_t)h & (SLOTS - 1); k->slot[i];
+         i = (i + 1) & (SLOTS - 1)) {
+        uint32_t e = k->slot[i] - 1u;
+        if (k->hash[e] != h || k->len[e] != len) continue;
+        const char *q = base ? base + k->at[e] : k->p[e];
+        if (len <= 16) { /* short keys, the usual ones: no call */
+            uint64_t a1, a2, b1, b2;
+            key_words(q, len, &a1, &a2);
+            key_words(s, len, &b1, &b2);
+            if (a1 == b1 && a2 == b2) return e;
+        } else if (!memcmp(q, s, len)) {
+            return e;
+        }
+    }
+    return -1;
+}
+
+static void keys_add(cbag__codec_keys *k, uint64_t h, uint32_t len, size_t at,
+                     const char *p) {
+    uint32_t e = k->n++;
+    k->len[e] = len;
+    k->hash[e] = h;
+    k->at[e] = at;
+    k->p[e] = p;
+    uint32_t i = (uint32_t)h & (SLOTS - 1);
+    while (k->slot[i])
+        i = (i + 1) & (SLOTS - 1);
+    k->slot[i] = (uint16_t)(e + 1);
+}
 
 /* ------------------------------------------------------------------------ */
 /* Writing                                                                  */
@@ -44,15 +109,52 @@ uint64_t cbag__le64_get(const unsigned char *p) {
     return x;
 }
 
+/* Room for n more bytes at the end of b, or NULL (b->oom set). */
+static inline unsigned char *room(cbag__buf *b, size_t n) {
+    if (b->cap - b->len <= n && cbag__buf_reserve(b, n)) return NULL;
+    return (unsigned char *)b->p + b->len;
+}
+
 /* A tag and a varint in one append. */
-static int put_tag(cbag__buf *b, int tag, uint64_t n) {
-    unsigned char t[11];
-    t[0] = (unsigned char)tag;
-    return cbag__buf_put(b, t, 1 + cbag__varint_put(t + 1, n));
+static inline int put_tag(cbag__buf *b, int tag, uint64_t n) {
+    unsigned char *o = room(b, 11);
+    if (!o) return -1;
+    o[0] = (unsigned char)tag;
+    b->len += 1 + cbag__varint_put(o + 1, n);
+    return 0;
+}
+
+/* A tag, a varint and n bytes. */
+static inline int put_bytes(cbag__buf *b, int tag, const char *s, size_t n) {
+    unsigned char *o = room(b, 11 + n);
+    if (!o) return -1;
+    o[0] = (unsigned char)tag;
+    size_t k = 1 + cbag__varint_put(o + 1, n);
+    if (n) memcpy(o + k, s, n);
+    b->len += k + n;
+    return 0;
+}
+
+static int put_val(cbag__codec_writer *w, const cbag_val *v, int level);
+
+/* A dict key: a short string is written once per frame, then referred
+ * to by its index in the key table. */
+static int put_key(cbag__codec_writer *w, const cbag_val *k, int level) {
+    if (k->type != CBAG_STR || k->len > CBAG__CODEC_KEY_LEN)
+        return put_val(w, k, level);
+    cbag__buf *b = w->b;
+    uint64_t h = key_hash(k->u.s, k->len);
+    long e = keys_find(&w->keys, b->p, k->u.s, k->len, h);
+    if (e >= 0) return put_tag(b, T_KEY, (uint64_t)e);
+    if (put_bytes(b, T_STR, k->u.s, k->len)) return -1;
+    if (w->keys.n < CBAG__CODEC_KEYS)
+        keys_add(&w->keys, h, k->len, b->len - k->len, NULL);
+    return 0;
 }
 
 /* level: containers enclosing v. */
-static int put_val(cbag__buf *b, const cbag_val *v, int level) {
+static int put_val(cbag__codec_writer *w, const cbag_val *v, int level) {
+    cbag__buf *b = w->b;
     switch (v->type) {
     case CBAG_NULL: return cbag__buf_putc(b, T_NONE);
     case CBAG_BOOL: return cbag__buf_putc(b, v->u.i ? T_TRUE : T_FALSE);
@@ -68,8 +170,7 @@ static int put_val(cbag__buf *b, const cbag_val *v, int level) {
         cbag__le64_put(t + 1, u);
         return cbag__buf_put(b, t, 9);
     }
-    case CBAG_STR:
-        return put_tag(b, T_STR, v->len) || cbag__buf_put(b, v->u.s, v->len);
+    case CBAG_STR: return put_bytes(b, T_STR, v->u.s, v->len);
     case CBAG_LIST:
     case CBAG_TUPLE: {
         if (level >= CBAG__CODEC_DEPTH) return -1;
@@ -77,7 +178,7 @@ static int put_val(cbag__buf *b, const cbag_val *v, int level) {
         if (put_tag(b, v->type == CBAG_LIST ? T_LIST : T_TUPLE, s->len))
             return -1;
         for (uint32_t i = 0; i < s->len; i++)
-            if (put_val(b, &s->items[i], level + 1)) return -1;
+            if (put_val(w, &s->items[i], level + 1)) return -1;
         return 0;
     }
     case CBAG_DICT: {
@@ -85,8 +186,8 @@ static int put_val(cbag__buf *b, const cbag_val *v, int level) {
         const cbag__dict *d = v->u.dict;
         if (put_tag(b, T_DICT, d->len)) return -1;
         for (uint32_t i = 0; i < d->len; i++)
-            if (put_val(b, &d->entries[i].key, level + 1) ||
-                put_val(b, &d->entries[i].val, level + 1))
+            if (put_key(w, &d->entries[i].key, level + 1) ||
+                put_val(w, &d->entries[i].val, level + 1))
                 return -1;
         return 0;
     }
@@ -100,11 +201,12 @@ int cbag__codec_begin(cbag__codec_writer *w, cbag__buf *b) {
     w->b = b;
     w->start = b->len;
     w->count = 0;
+    keys_init(&w->keys);
     return cbag__buf_put(b, h, sizeof h);
 }
 
 int cbag__codec_put(cbag__codec_writer *w, const cbag_val *v) {
-    if (put_val(w->b, v, 0) || w->b->oom) return -1;
+    if (put_val(w, v, 0) || w->b->oom) return -1;
     w->count++;
     return 0;
 }
@@ -139,6 +241,7 @@ int cbag__codec_open(cbag__codec_reader *r, const void *data, size_t n) {
     r->end = p + n;
     r->left = 0;
     r->err[0] = '\0';
+    keys_init(&r->keys);
     if (n < CBAG__CODEC_HEADER) {
         snprintf(r->err, sizeof r->err,
                  "codec: %zu bytes, shorter than a frame header", n);
@@ -181,8 +284,12 @@ int cbag__varint_get(const unsigned char **p, const unsigned char *end,
 }
 
 /* A canonical LEB128 of at most 64 bits, with the reason when not. */
-static int get_varint(cbag__codec_reader *r, uint64_t *x) {
+static inline int get_varint(cbag__codec_reader *r, uint64_t *x) {
     const unsigned char *at = r->p;
+    if (at < r->end && *at < 0x80) { /* one byte: most lengths and keys */
+        *x = *r->p++;
+        return 0;
+    }
     if (cbag__varint_get(&r->p, r->end, x))
         return bad(r, at, "truncated varint, or beyond 64 bits");
     if (r->p - at > 1 && r->p[-1] == 0)
@@ -191,13 +298,13 @@ static int get_varint(cbag__codec_reader *r, uint64_t *x) {
 }
 
 /* A container being filled. c points at its header, which stays put: it
- * is in its parent's element array (made at its final size), or the
- * caller's out, or key (a slot of its own for dict keys). */
+ * is in its parent's element or entry array (made at its final size), or
+ * the caller's out. A dict's next key is decoded in place, in the entry
+ * after its last one, and becomes an entry once checked. */
 typedef struct {
     cbag_val *c;
     uint32_t left; /* elements (dict: entries) still to read */
     uint8_t dict, have_key;
-    cbag_val *key; /* dict: where the next key is decoded */
 } dframe;
 
 typedef struct {
@@ -223,12 +330,40 @@ static int push_frame(cbag__codec_reader *r, dstack *s, const dframe *f,
     return 0;
 }
 
+/* A string (of n bytes at r->p, checked) into *slot; a dict key goes to
+ * the key table, and may not be there already. */
+static int get_str(cbag__codec_reader *r, cbag__arena *a, cbag_val *slot,
+                   uint64_t n, int is_key, const unsigned char *at) {
+    if (n > (uint64_t)(r->end - r->p) || n > CBAG__MAX_LEN)
+        return bad(r, at, "string longer than the bytes left");
+    if (cbag__utf8_valid_prefix(r->p, (size_t)n) != n)
+        return bad(r, at, "string not UTF-8");
+    const char *s = (const char *)r->p;
+    uint64_t h = 0;
+    int table = is_key && n <= CBAG__CODEC_KEY_LEN;
+    if (table) {
+        h = key_hash(s, (size_t)n);
+        if (keys_find(&r->keys, NULL, s, (uint32_t)n, h) >= 0)
+            return bad(r, at, "a key written out again, not referred to");
+    }
+    if (cbag__str_init(a, slot, s, (size_t)n))
+        return bad(r, at, "out of memory");
+    if (table && r->keys.n < CBAG__CODEC_KEYS) {
+        keys_add(&r->keys, h, (uint32_t)n, 0, slot->u.s);
+        r->key_shared = 1;
+    }
+    r->p += n;
+    return 0;
+}
+
 /* One item (a scalar, or the start of a container) into *slot; *opened
- * tells whether it left a container open on the stack. */
+ * tells whether it left a container open on the stack. is_key: slot is a
+ * dict's key. */
 static int get_item(cbag__codec_reader *r, cbag__arena *a, dstack *s,
-                    cbag_val *slot, int *opened) {
+                    cbag_val *slot, int is_key, int *opened) {
     const unsigned char *at = r->p;
     *opened = 0;
+    if (is_key) r->key_shared = 0;
     if (r->p >= r->end) return bad(r, at, "truncated value");
     int tag = *r->p++;
     uint64_t n;
@@ -252,13 +387,13 @@ static int get_item(cbag__codec_reader *r, cbag__arena *a, dstack *s,
     }
     case T_STR:
         if (get_varint(r, &n)) return -1;
-        if (n > (uint64_t)(r->end - r->p) || n > CBAG__MAX_LEN)
-            return bad(r, at, "string longer than the bytes left");
-        if (cbag__utf8_valid_prefix(r->p, (size_t)n) != n)
-            return bad(r, at, "string not UTF-8");
-        if (cbag__str_init(a, slot, (const char *)r->p, (size_t)n))
-            return bad(r, at, "out of memory");
-        r->p += n;
+        return get_str(r, a, slot, n, is_key, at);
+    case T_KEY:
+        if (!is_key) return bad(r, at, "a key reference outside a dict key");
+        if (get_varint(r, &n)) return -1;
+        if (n >= r->keys.n) return bad(r, at, "a key reference past the table");
+        cbag__set_str_ref(slot, r->keys.p[n], r->keys.len[n]);
+        r->key_shared = 1;
         return 0;
     case T_LIST:
     case T_TUPLE:
@@ -275,9 +410,7 @@ static int get_item(cbag__codec_reader *r, cbag__arena *a, dstack *s,
                                   (size_t)n))
             return bad(r, at, "out of memory");
         if (!n) return 0;
-        dframe f = {slot, (uint32_t)n, (uint8_t)dict, 0, NULL};
-        if (dict && !(f.key = cbag__arena_alloc(a, sizeof *f.key)))
-            return bad(r, at, "out of memory");
+        dframe f = {slot, (uint32_t)n, (uint8_t)dict, 0};
         if (push_frame(r, s, &f, at)) return -1;
         *opened = 1;
         return 0;
@@ -290,6 +423,37 @@ static int get_item(cbag__codec_reader *r, cbag__arena *a, dstack *s,
     }
 }
 
+/* Whether dict d has key k already. A key from the table is the table's
+ * string, bytes and all: it can only equal a key with the same bytes
+ * pointer, so small dicts of records need no string comparison. */
+static int dup_key(const cbag__codec_reader *r, const cbag_val *d,
+                   const cbag_val *k) {
+    const cbag__dict *dd = d->u.dict;
+    if (r->key_shared && dd->len <= CBAG__DICT_LINEAR) {
+        for (uint32_t i = 0; i < dd->len; i++)
+            if (dd->entries[i].key.type == CBAG_STR &&
+                dd->entries[i].key.u.s == k->u.s)
+                return 1;
+        return 0;
+    }
+    return cbag__dict_find(d, k) >= 0;
+}
+
+/* The key decoded in place (entry len) becomes an entry. */
+static int add_key(cbag__codec_reader *r, cbag__arena *a, cbag_val *d,
+                   const unsigned char *at) {
+    cbag__dict *dd = d->u.dict;
+    cbag_val k = dd->entries[dd->len].key;
+    if (dup_key(r, d, &k)) return bad(r, at, "duplicate key in a dict");
+    if (dd->cap <= CBAG__DICT_LINEAR) { /* never indexed: no call */
+        dd->entries[dd->len++].val = cbag__none;
+        return 0;
+    }
+    if (cbag__dict_put_new(a, d, &k, &cbag__none))
+        return bad(r, at, "out of memory");
+    return 0;
+}
+
 /* A value just finished in the top frame's slot: close what it completes.
  * 1 when the outermost value is done. */
 static int finish(cbag__codec_reader *r, cbag__arena *a, dstack *s,
@@ -297,10 +461,7 @@ static int finish(cbag__codec_reader *r, cbag__arena *a, dstack *s,
     while (s->n) {
         dframe *f = &s->f[s->n - 1];
         if (f->dict && !f->have_key) { /* the key is done: add the entry */
-            if (cbag__dict_find(f->c, f->key) >= 0)
-                return bad(r, at, "duplicate key in a dict");
-            if (cbag__dict_put_new(a, f->c, f->key, &cbag__none))
-                return bad(r, at, "out of memory");
+            if (add_key(r, a, f->c, at)) return -1;
             f->have_key = 1;
             return 0;
         }
@@ -317,22 +478,24 @@ static int get_value(cbag__codec_reader *r, cbag__arena *a, cbag_val *out) {
     s.n = 0;
     s.cap = sizeof s.local / sizeof *s.local;
     cbag_val *slot = out;
-    int rc;
+    int rc, is_key = 0;
     for (;;) {
         const unsigned char *at = r->p;
         int opened;
-        if ((rc = get_item(r, a, &s, slot, &opened))) break;
+        if ((rc = get_item(r, a, &s, slot, is_key, &opened))) break;
         if (!opened && (rc = finish(r, a, &s, at))) {
             rc = rc > 0 ? 0 : -1;
             break;
         }
         /* where the next item goes */
         dframe *f = &s.f[s.n - 1];
+        is_key = f->dict && !f->have_key;
         if (!f->dict) {
             cbag__seq *q = f->c->u.seq;
             slot = &q->items[q->len++];
-        } else if (!f->have_key) {
-            slot = f->key;
+        } else if (is_key) {
+            cbag__dict *d = f->c->u.dict;
+            slot = &d->entries[d->len].key;
         } else {
             cbag__dict *d = f->c->u.dict;
             slot = &d->entries[d->len - 1].val;

@@ -14,15 +14,24 @@
  *   6 list   varint count, then the elements
  *   7 tuple  varint count, then the elements
  *   8 dict   varint count, then key, value, key, value... in insertion order
+ *   9 key    a dict key seen before in the frame: varint index in the
+ *            frame's key table
+ *
+ * Records repeat their dict keys: the first CBAG__CODEC_KEYS distinct
+ * string keys of at most CBAG__CODEC_KEY_LEN bytes met in a frame's dicts
+ * go to its key table, in order, and every later use of one is written as
+ * tag 9 (never as a string again), so a record costs a byte or two per key
+ * and decoding shares the key's bytes instead of copying them.
  *
  * Every length is a prefix, so a reader never scans for a terminator. The
  * decoder trusts nothing: it checks the magic, the version, the count and
  * the body length against the bytes given, every length against the bytes
  * left, that strings are UTF-8, that a dict has no duplicate key, that
- * varints are canonical, the nesting depth, and that the frame ends exactly
- * where its body does. On bad input it fails with a message saying what
- * and where (the byte offset in the frame); it never reads out of bounds.
- * A valid frame decodes and re-encodes to the same bytes. */
+ * varints are canonical, that key references point into the table and that
+ * no key is written out twice, the nesting depth, and that the frame ends
+ * exactly where its body does. On bad input it fails with a message saying
+ * what and where (the byte offset in the frame); it never reads out of
+ * bounds. A valid frame decodes and re-encodes to the same bytes. */
 #ifndef CBAG_CODEC_H
 #define CBAG_CODEC_H
 
@@ -36,6 +45,20 @@
 #define CBAG__CODEC_HEADER 19 /* bytes before the first value */
 /* Deepest nesting of containers (as the JSON parser's limit). */
 #define CBAG__CODEC_DEPTH 10000
+/* The key table of a frame: how many keys, of at most how many bytes. */
+#define CBAG__CODEC_KEYS 256
+#define CBAG__CODEC_KEY_LEN 64
+
+/* The keys met so far in a frame (writer: where their bytes are in the
+ * buffer; reader: the decoded strings), with a hash index. */
+typedef struct cbag__codec_keys {
+    uint32_t n;
+    uint16_t slot[2 * CBAG__CODEC_KEYS]; /* entry + 1, 0: empty */
+    uint32_t len[CBAG__CODEC_KEYS];
+    uint64_t hash[CBAG__CODEC_KEYS];
+    size_t at[CBAG__CODEC_KEYS];     /* writer: offset in the buffer */
+    const char *p[CBAG__CODEC_KEYS]; /* reader: the string's bytes */
+} cbag__codec_keys;
 
 /* The codec's integers, for other framing (MPI records): a LEB128 varint
  * written at o (10 bytes at most; returns its length) or read at *p (end:
@@ -52,6 +75,7 @@ typedef struct cbag__codec_writer {
     cbag__buf *b;
     size_t start; /* offset of the header in b */
     uint64_t count;
+    cbag__codec_keys keys;
 } cbag__codec_writer;
 
 /* Appends a header to b (patched by end). -1 when memory is exhausted. */
@@ -68,12 +92,16 @@ int cbag__codec_encode(cbag__buf *b, const cbag_val *v);
 typedef struct cbag__codec_reader {
     const unsigned char *start, *p, *end;
     uint64_t left; /* values still to read */
-    char err[160]; /* what was wrong, after a -1 */
+    cbag__codec_keys keys;
+    int key_shared; /* the last dict key read is the table's string */
+    char err[160];  /* what was wrong, after a -1 */
 } cbag__codec_reader;
 
 /* Checks the header of the frame held in data[0..n) (n must be exactly the
  * frame's size). 0, or -1 with the reason in r->err. data must stay valid
- * while r is used; decoded strings are copied, never point into it. */
+ * while r is used; decoded strings are copied, never point into it. The
+ * values of a frame share the bytes of their dict keys: decode them all
+ * into arenas that live as long as any of them is used. */
 int cbag__codec_open(cbag__codec_reader *r, const void *data, size_t n);
 /* Decodes the next value into *out, allocated in a: 1 a value, 0 when all
  * were read (and the body ended exactly there), -1 on bad input or

@@ -299,7 +299,7 @@ static cbag_result *gather(cbag *b, size_t n, size_t limit, size_t total,
         const cbag__seq *s = lists[i].u.seq;
         size_t m = s->len;
         if (m > count - out->len) m = count - out->len;
-        memcpy(out->items + out->len, s->items, m * sizeof *s->items);
+        if (m) memcpy(out->items + out->len, s->items, m * sizeof *s->items);
         out->len += (uint32_t)m;
     }
     cbag__free(lists);

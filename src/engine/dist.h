@@ -29,21 +29,33 @@
 #include "engine.h"
 
 /* A piece of a shuffle: pairs of input partition `in` bound for output
- * partition `out`, as a codec frame of key, value, key, value... */
+ * partition `out`, as a codec frame of key, value, key, value... at p.
+ * own: NULL, or the buffer holding exactly those bytes, which the
+ * receiver may keep. */
 typedef struct cbag__piece {
     size_t in, out;
     const void *p;
     size_t n;
+    cbag__buf *own;
 } cbag__piece;
 
-/* Where a shuffle's pieces come from and go to. next: the next piece this
- * rank sends (the pieces of one (in, out) in order; its bytes valid until
- * the next call): 1, 0 when there are no more, -1 with a reason in err.
- * take: a piece received (bytes valid during the call): 0, or -1 with a
- * reason in err. */
+/* Where a shuffle's pieces come from and go to.
+ * next: the next piece this rank sends (the pieces of one (in, out) in
+ *   order; its bytes valid until the next call): 1, 0 when there are no
+ *   more, or minus a cbag_status with a reason in err.
+ * keep (may be NULL): offered a buffer of received pieces before they are
+ *   taken; 1 when it takes the buffer over (b is left empty), so that the
+ *   pieces' bytes stay valid; 0 to leave it.
+ * take: a piece received; kept: its bytes stay valid (keep took them),
+ *   else they are valid during the call only. 0, or minus a cbag_status
+ *   with a reason in err.
+ * A piece for this rank's own output partitions does not cross MPI: it is
+ * offered to keep (when it has an own buffer) and taken at once. */
 typedef struct cbag__pieces {
     int (*next)(void *ud, cbag__piece *pc, char *err, size_t errlen);
-    int (*take)(void *ud, const cbag__piece *pc, char *err, size_t errlen);
+    int (*keep)(void *ud, cbag__buf *b);
+    int (*take)(void *ud, const cbag__piece *pc, int kept, char *err,
+                size_t errlen);
     void *ud;
 } cbag__pieces;
 

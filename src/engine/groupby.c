@@ -41,15 +41,39 @@ typedef struct {
     size_t n, cap;
 } seg_list;
 
+/* With mpi, stage 1 encodes straight into codec frames (pieces): per
+ * input partition, its finished frames in order. */
+typedef struct {
+    size_t out;
+    cbag__buf buf;
+} frame;
+
+typedef struct {
+    frame *f;
+    size_t n, cap;
+} frame_list;
+
 typedef struct {
     cbag_val *buckets;       /* [input partition][output partition] */
+    frame_list *frames;      /* mpi: per input partition, instead */
     seg_list *segs;          /* per input partition, in the order written */
     cbag__spill_file *files; /* per worker, and one for pieces received */
     int nfiles;
     size_t budget, min_spill;
     atomic_size_t held; /* bytes of buckets (or pieces) in memory */
-    cbag__arena recv;   /* pieces received, kept in memory */
+    cbag__arena recv;   /* pieces received, copied and kept in memory */
+    cbag__arena *run;   /* per worker: reading output partitions */
+    char **kept;        /* pieces received, buffers kept in memory */
+    size_t nkept, kept_cap;
 } group_state;
+
+static void free_frames(frame_list *L) {
+    for (size_t k = 0; k < L->n; k++)
+        cbag__buf_free(&L->f[k].buf);
+    cbag__free(L->f);
+    L->f = NULL;
+    L->n = L->cap = 0;
+}
 
 static void free_segs(seg_list *segs, size_t nin) {
     for (size_t i = 0; segs && i < nin; i++)
@@ -62,9 +86,18 @@ static void group_state_free(group_state *g, size_t nin) {
     for (int i = 0; i < g->nfiles; i++)
         cbag__spill_file_close(&g->files[i]);
     free_segs(g->segs, nin);
+    for (size_t i = 0; g->frames && i < nin; i++)
+        free_frames(&g->frames[i]);
+    cbag__free(g->frames);
     cbag__free(g->files);
     cbag__free(g->buckets);
     cbag__arena_free(&g->recv);
+    for (int i = 0; g->run && i < g->nfiles; i++)
+        cbag__arena_free(&g->run[i]);
+    cbag__free(g->run);
+    for (size_t i = 0; i < g->nkept; i++)
+        cbag__free(g->kept[i]);
+    cbag__free(g->kept);
     cbag__free(g);
 }
 
@@ -77,6 +110,34 @@ static spill_seg *new_seg(seg_list *L) {
         L->cap = cap;
     }
     return &L->s[L->n];
+}
+
+/* A frame for output partition out (n bytes at p) written to spill file
+ * `file` of g as the next segment of L. 0, or minus a cbag_status with
+ * the reason in err. */
+static int spill_seg_write(group_state *g, seg_list *L, int file,
+                           const char *dir, size_t out, const void *p, size_t n,
+                           char *err, size_t errlen) {
+    spill_seg *sg = new_seg(L);
+    if (!sg) {
+        snprintf(err, errlen, "out of memory");
+        return -CBAG_NOMEM;
+    }
+    sg->out = out;
+    sg->file = file;
+    sg->mem = NULL;
+    if (cbag__spill_write(&g->files[file], dir, p, n, &sg->off, &sg->len, err,
+                          errlen))
+        return -CBAG_IO;
+    L->n++;
+    return 0;
+}
+
+/* Fails w's partition after spill_seg_write returned rc. */
+static int spill_failed(cbag__worker *w, const cbag *b, int rc,
+                        const char *err) {
+    return rc == -CBAG_IO ? cbag__fail(w, b->name, CBAG_IO, "OSError: %s", err)
+                          : cbag__fail(w, b->name, CBAG_NOMEM, "%s", err);
 }
 
 /* Encodes pairs q[*at..n) (key, value, ...) into a codec frame in enc, up
@@ -131,17 +192,9 @@ static int spill_buckets(shuffle_sink *sh) {
                 return cbag__fail(w, sh->b->name, CBAG_NOMEM,
                                   "out of memory (or a value nested too "
                                   "deeply) spilling the shuffle");
-            spill_seg *sg = new_seg(L);
-            if (!sg)
-                return cbag__fail(w, sh->b->name, CBAG_NOMEM, "out of memory");
-            sg->out = j;
-            sg->file = w->index;
-            sg->mem = NULL;
-            if (cbag__spill_write(&g->files[w->index], w->cx->temp_dir,
-                                  sh->enc.p, sh->enc.len, &sg->off, &sg->len,
-                                  err, sizeof err))
-                return cbag__fail(w, sh->b->name, CBAG_IO, "OSError: %s", err);
-            L->n++;
+            int rc = spill_seg_write(g, L, w->index, w->cx->temp_dir, j,
+                                     sh->enc.p, sh->enc.len, err, sizeof err);
+            if (rc) return spill_failed(w, sh->b, rc, err);
         }
     }
     cbag__arena_free(sh->a); /* really give the memory back */
@@ -176,11 +229,113 @@ static int shuffle_push(cbag__sink *s, const cbag_val *x) {
 
 static void no_flush(cbag__sink *s) { (void)s; }
 
+/* Stage 1 with mpi: (key, value) pairs encoded into a frame per output
+ * partition, finished at CBAG__PIECE_BYTES; past the budget, every frame
+ * of the partition is spilled. */
+typedef struct {
+    cbag__sink s;
+    const cbag *b;
+    size_t part;
+    group_state *g;
+    cbag__codec_writer *open; /* per output partition; begun when bufs[j] */
+    cbag__buf *bufs;          /* has bytes */
+    size_t mine;              /* bytes counted in g->held */
+} enc_sink;
+
+static int finish_frame(enc_sink *e, size_t j) {
+    if (!e->bufs[j].len) return 0;
+    cbag__codec_end(&e->open[j]);
+    frame_list *L = &e->g->frames[e->part];
+    if (L->n == L->cap) {
+        size_t cap = L->cap ? 2 * L->cap : 16;
+        frame *f = cbag__realloc(L->f, cap * sizeof *f);
+        if (!f) return -1;
+        L->f = f;
+        L->cap = cap;
+    }
+    L->f[L->n].out = j;
+    L->f[L->n++].buf = e->bufs[j]; /* the frame moves to the list */
+    e->bufs[j] = (cbag__buf)CBAG__BUF_INIT;
+    return 0;
+}
+
+/* Every frame of this input partition to the worker's spill file. */
+static int spill_frames(enc_sink *e) {
+    cbag__worker *w = e->s.w;
+    group_state *g = e->g;
+    frame_list *L = &g->frames[e->part];
+    char err[256];
+    for (size_t j = 0; j < e->b->nparts; j++)
+        if (finish_frame(e, j))
+            return cbag__fail(w, e->b->name, CBAG_NOMEM, "out of memory");
+    for (size_t k = 0; k < L->n; k++) {
+        int rc = spill_seg_write(g, &g->segs[e->part], w->index,
+                                 w->cx->temp_dir, L->f[k].out, L->f[k].buf.p,
+                                 L->f[k].buf.len, err, sizeof err);
+        if (rc) return spill_failed(w, e->b, rc, err);
+    }
+    free_frames(L);
+    atomic_fetch_sub(&g->held, e->mine);
+    e->mine = 0;
+    return 0;
+}
+
+static int enc_push(cbag__sink *s, const cbag_val *x) {
+    enc_sink *e = (enc_sink *)s;
+    const cbag__keyed *k = e->b->keyed;
+    const cbag_val *key =
+        cbag__key_of(s->w, e->b->name, k->field, k->key_fn, k->ud, x);
+    if (!key) return -1;
+    size_t j = cbag__bucket_of(key, e->b->nparts);
+    cbag__buf *b = &e->bufs[j];
+    size_t before = b->len;
+    if ((!b->len && cbag__codec_begin(&e->open[j], b)) ||
+        cbag__codec_put(&e->open[j], key) || cbag__codec_put(&e->open[j], x))
+        return cbag__fail(s->w, e->b->name, CBAG_NOMEM,
+                          "out of memory (or a value nested too deeply) in "
+                          "the shuffle");
+    size_t grown = b->len - before;
+    e->mine += grown;
+    size_t held = atomic_fetch_add(&e->g->held, grown) + grown;
+    if (b->len >= CBAG__PIECE_BYTES && finish_frame(e, j))
+        return cbag__fail(s->w, e->b->name, CBAG_NOMEM, "out of memory");
+    if (held > e->g->budget && e->mine >= e->g->min_spill)
+        return spill_frames(e);
+    return 0;
+}
+
 typedef struct {
     cbag *b;
     cbag__mat *mat;
     group_state *g;
 } group_arg;
+
+static int encode_task(cbag__worker *w, size_t part, void *arg) {
+    group_arg *ga = arg;
+    size_t nout = ga->b->nparts;
+    enc_sink e = {{enc_push, no_flush, NULL, ga->b, w},
+                  ga->b,
+                  part,
+                  ga->g,
+                  cbag__malloc((nout ? nout : 1) * sizeof *e.open),
+                  cbag__calloc(nout ? nout : 1, sizeof *e.bufs),
+                  0};
+    int r = e.open && e.bufs
+                ? cbag__run_part(w, ga->b->in, part, &e.s)
+                : cbag__fail(w, ga->b->name, CBAG_NOMEM, "out of memory");
+    if (r == 1) r = 0;
+    for (size_t j = 0; !r && j < nout; j++)
+        if (finish_frame(&e, j))
+            r = cbag__fail(w, ga->b->name, CBAG_NOMEM, "out of memory");
+    /* What finished partitions keep stays under half the budget. */
+    if (!r && e.mine && atomic_load(&ga->g->held) > ga->g->budget / 2)
+        r = spill_frames(&e);
+    for (size_t j = 0; e.bufs && j < nout; j++)
+        cbag__buf_free(&e.bufs[j]);
+    cbag__free(e.bufs);
+    cbag__free(e.open);
+    return r;
+}
 
 static int split_task(cbag__worker *w, size_t part, void *arg) {
     group_arg *ga = arg;
@@ -210,100 +365,106 @@ static int split_task(cbag__worker *w, size_t part, void *arg) {
 typedef struct {
     cbag_ctx *cx;
     const cbag *b;
-    cbag__mat *mat;
     group_state *g;
     const int *owner; /* of the input partitions */
     int everywhere;
-    size_t i, k, j; /* sending: input partition, its next segment, bucket */
-    uint32_t at;    /* pairs of bucket j sent, x 2 */
+    size_t i, k, f; /* sending: input partition, its next segment, frame */
     cbag__buf raw;
     seg_list *rsegs; /* received, per input partition */
 } gx;
 
+/* The pieces of this rank's input partitions, in order: what was spilled,
+ * then the frames still in memory. */
 static int gx_next(void *ud, cbag__piece *pc, char *err, size_t errlen) {
     gx *x = ud;
-    size_t nin = x->b->in->nparts, nout = x->b->nparts;
+    size_t nin = x->b->in->nparts;
     group_state *g = x->g;
-    for (; x->i < nin; x->i++, x->k = x->j = 0, x->at = 0) {
+    for (; x->i < nin; x->i++, x->k = x->f = 0) {
         if (x->owner[x->i] != x->cx->rank) continue;
         const seg_list *L = &g->segs[x->i];
-        if (x->k < L->n) { /* what was spilled, in order */
+        if (x->k < L->n) {
             const spill_seg *sg = &L->s[x->k++];
             x->raw.len = 0;
             if (cbag__spill_read(&g->files[sg->file], sg->off, sg->len, &x->raw,
                                  err, errlen))
                 return -CBAG_IO;
-            *pc = (cbag__piece){x->i, sg->out, x->raw.p, x->raw.len};
+            *pc = (cbag__piece){x->i, sg->out, x->raw.p, x->raw.len, &x->raw};
             return 1;
         }
-        for (; x->j < nout; x->j++, x->at = 0) { /* then the memory */
-            const cbag_val *bk = &g->buckets[x->i * nout + x->j];
-            uint32_t n = bk->type == CBAG_LIST ? bk->u.seq->len : 0;
-            if (x->at >= n) continue;
-            if (encode_pairs(&x->raw, bk->u.seq->items, n, &x->at)) {
-                snprintf(err, errlen,
-                         "out of memory (or a value nested too "
-                         "deeply)");
-                return -CBAG_NOMEM;
-            }
-            *pc = (cbag__piece){x->i, x->j, x->raw.p, x->raw.len};
+        frame_list *F = &g->frames[x->i];
+        if (x->f < F->n) {
+            frame *fr = &F->f[x->f++];
+            *pc =
+                (cbag__piece){x->i, fr->out, fr->buf.p, fr->buf.len, &fr->buf};
             return 1;
         }
-        /* all of input partition i is on its way: free its buckets */
-        cbag__arena_free(&x->mat->arenas[x->i]);
-        cbag__arena_init(&x->mat->arenas[x->i], 0);
-        for (size_t j = 0; j < nout; j++)
-            cbag__set_null(&g->buckets[x->i * nout + j]);
+        free_frames(F); /* all of input partition i is on its way */
     }
     return 0;
 }
 
-static int gx_take(void *ud, const cbag__piece *pc, char *err, size_t errlen) {
+/* Received pieces stay in their buffers while within half the budget. */
+static int gx_keep(void *ud, cbag__buf *b) {
+    gx *x = ud;
+    group_state *g = x->g;
+    if (atomic_load(&g->held) + b->len > g->budget / 2) return 0;
+    if (g->nkept == g->kept_cap) {
+        size_t cap = g->kept_cap ? 2 * g->kept_cap : 64;
+        char **k = cbag__realloc(g->kept, cap * sizeof *k);
+        if (!k) return 0;
+        g->kept = k;
+        g->kept_cap = cap;
+    }
+    g->kept[g->nkept++] = b->p;
+    atomic_fetch_add(&g->held, b->len);
+    *b = (cbag__buf)CBAG__BUF_INIT;
+    return 1;
+}
+
+static int gx_take(void *ud, const cbag__piece *pc, int kept, char *err,
+                   size_t errlen) {
     gx *x = ud;
     group_state *g = x->g;
     if (pc->in >= x->b->in->nparts || pc->out >= x->b->nparts ||
-        (!x->everywhere && cbag__dist_home(x->cx, x->b, pc->out) != x->cx->rank)) {
+        (!x->everywhere &&
+         cbag__dist_home(x->cx, x->b, pc->out) != x->cx->rank)) {
         snprintf(err, errlen, "a piece for another rank");
         return -CBAG_PARSE;
     }
-    spill_seg *sg = new_seg(&x->rsegs[pc->in]);
+    seg_list *L = &x->rsegs[pc->in];
+    const void *p = pc->p;
+    if (!kept) { /* copied within half the budget, else spilled */
+        unsigned char *copy = NULL;
+        if (atomic_load(&g->held) + pc->n > g->budget / 2 ||
+            !(copy = cbag__arena_alloc(&g->recv, pc->n ? pc->n : 1)))
+            return spill_seg_write(g, L, g->nfiles - 1, x->cx->temp_dir,
+                                   pc->out, pc->p, pc->n, err, errlen);
+        memcpy(copy, pc->p, pc->n);
+        atomic_fetch_add(&g->held, pc->n);
+        p = copy;
+    }
+    spill_seg *sg = new_seg(L);
     if (!sg) {
         snprintf(err, errlen, "out of memory");
         return -CBAG_NOMEM;
     }
-    sg->out = pc->out;
-    sg->off = 0;
-    sg->len = pc->n;
-    unsigned char *copy = NULL;
-    if (atomic_load(&g->held) + pc->n <= g->budget / 2 &&
-        (copy = cbag__arena_alloc(&g->recv, pc->n ? pc->n : 1))) {
-        memcpy(copy, pc->p, pc->n);
-        atomic_fetch_add(&g->held, pc->n);
-        sg->file = -1;
-        sg->mem = copy;
-    } else {
-        sg->file = g->nfiles - 1;
-        sg->mem = NULL;
-        if (cbag__spill_write(&g->files[sg->file], x->cx->temp_dir, pc->p,
-                              pc->n, &sg->off, &sg->len, err, errlen))
-            return -CBAG_IO;
-    }
-    x->rsegs[pc->in].n++;
+    *sg = (spill_seg){pc->out, -1, p, 0, pc->n};
+    L->n++;
     return 0;
 }
 
-/* Sends the buckets of this rank's input partitions to their output
+/* Sends the pieces of this rank's input partitions to their output
  * partitions' ranks; g then holds what this rank received. */
-static int exchange(cbag_ctx *cx, cbag *b, cbag__mat *mat, group_state *g) {
+static int exchange(cbag_ctx *cx, cbag *b, group_state *g) {
     size_t nin = b->in->nparts;
-    gx x = {cx, b, mat, g, NULL,           cbag__dist_everywhere(cx, b),
-            0,  0, 0,   0, CBAG__BUF_INIT, NULL};
+    gx x = {cx, b, g, NULL,           cbag__dist_everywhere(cx, b),
+            0,  0, 0, CBAG__BUF_INIT, NULL};
     int *owner = cbag__malloc((nin ? nin : 1) * sizeof *owner);
     x.rsegs = cbag__calloc(nin ? nin : 1, sizeof *x.rsegs);
     int ok = owner && x.rsegs && !cbag__dist_owners(cx, b->in, 0, nin, owner);
     x.owner = owner;
     atomic_store(&g->held, 0); /* from now on: pieces received */
-    cbag__pieces io = {gx_next, gx_take, &x};
+    cbag__pieces io = {gx_next, gx_keep, gx_take, &x};
     /* (a rank short of memory still takes part, failing the shuffle) */
     int rc = cbag__dist_shuffle(cx, b, x.everywhere, ok ? &io : NULL);
     cbag__buf_free(&x.raw);
@@ -329,25 +490,32 @@ int cbag__groupby_prepare(cbag_ctx *cx, cbag *b, cbag__mat *mat) {
     group_state *g = cbag__calloc(1, sizeof *g);
     if (g) {
         cbag__arena_init(&g->recv, 0);
-        g->buckets = cbag__calloc(nb ? nb : 1, sizeof *g->buckets);
+        if (cx->mpi)
+            g->frames = cbag__calloc(nin ? nin : 1, sizeof *g->frames);
+        else
+            g->buckets = cbag__calloc(nb ? nb : 1, sizeof *g->buckets);
         g->segs = cbag__calloc(nin ? nin : 1, sizeof *g->segs);
         g->files = cbag__calloc((size_t)cx->nw + 1, sizeof *g->files);
+        g->run = cbag__calloc((size_t)cx->nw + 1, sizeof *g->run);
     }
-    if (!g || !g->buckets || !g->segs || !g->files) {
+    if (!g || !(g->buckets || g->frames) || !g->segs || !g->files || !g->run) {
         group_state_free(g, nin);
         cbag__error(cx, CBAG_NOMEM, "%s: out of memory", b->name);
         return CBAG_NOMEM;
     }
     g->nfiles = cx->nw + 1;
-    for (int i = 0; i < g->nfiles; i++)
+    for (int i = 0; i < g->nfiles; i++) {
         cbag__spill_file_init(&g->files[i]);
+        cbag__arena_init(&g->run[i], 0);
+    }
     g->budget = cbag__memory_budget(cx);
     g->min_spill = g->budget / (4 * (size_t)cx->nw) + 1;
     atomic_init(&g->held, 0);
     group_arg ga = {b, mat, g};
     cbag__xchg split = {CBAG__X_SPLIT, NULL, NULL, NULL};
-    int rc = cbag__run_stage(cx, b->in, 0, nin, split_task, &ga, &split);
-    if (!rc && cx->mpi) rc = exchange(cx, b, mat, g);
+    int rc = cbag__run_stage(cx, b->in, 0, nin,
+                             cx->mpi ? encode_task : split_task, &ga, &split);
+    if (!rc && cx->mpi) rc = exchange(cx, b, g);
     if (rc) {
         group_state_free(g, nin);
         return rc;
@@ -415,8 +583,8 @@ int cbag__groupby_run(cbag__worker *w, const cbag *b, size_t part,
                       cbag__sink *out) {
     group_state *g = b->prepared;
     size_t nout = b->nparts, nin = b->in->nparts;
-    cbag__arena a;
-    cbag__arena_init(&a, 0);
+    cbag__arena *ap = &g->run[w->index], a = *ap;
+    cbag__arena_reset(&a);
     cbag__table t;
     cbag__table_init(&t);
     cbag__buf raw = CBAG__BUF_INIT;
@@ -426,8 +594,8 @@ int cbag__groupby_run(cbag__worker *w, const cbag *b, size_t part,
         for (size_t k = 0; k < L->n && !r; k++)
             if (L->s[k].out == part)
                 r = group_seg(w, b, g, &L->s[k], &t, &a, &raw);
-        const cbag_val *bk = &g->buckets[i * nout + part];
-        if (!r && bk->type == CBAG_LIST &&
+        const cbag_val *bk = g->buckets ? &g->buckets[i * nout + part] : NULL;
+        if (!r && bk && bk->type == CBAG_LIST &&
             group_pairs(&t, &a, bk->u.seq->items, bk->u.seq->len))
             r = cbag__fail(w, b->name, CBAG_NOMEM, "out of memory");
     }
@@ -451,6 +619,7 @@ int cbag__groupby_run(cbag__worker *w, const cbag *b, size_t part,
     w->lines = saved;
     out->flush(out); /* the sinks may keep values that live in a */
     cbag__table_free(&t);
-    cbag__arena_free(&a);
+    cbag__arena_reset(&a);
+    *ap = a;
     return r;
 }

@@ -190,7 +190,7 @@ static int sx_next(void *ud, cbag__piece *pc, char *err, size_t errlen) {
                 return -CBAG_NOMEM;
             }
             cbag__codec_end(&cw);
-            *pc = (cbag__piece){x->i, x->j, x->enc.p, x->enc.len};
+            *pc = (cbag__piece){x->i, x->j, x->enc.p, x->enc.len, NULL};
             return 1;
         }
         x->k = 0;
@@ -198,8 +198,10 @@ static int sx_next(void *ud, cbag__piece *pc, char *err, size_t errlen) {
     return 0;
 }
 
-static int sx_take(void *ud, const cbag__piece *pc, char *err, size_t errlen) {
+static int sx_take(void *ud, const cbag__piece *pc, int kept, char *err,
+                   size_t errlen) {
     store_x *x = ud;
+    (void)kept; /* decoded at once */
     if (pc->in >= x->got->n || pc->out >= x->nout ||
         (!x->everywhere && cbag__dist_home(x->cx, x->b, pc->out) != x->cx->rank)) {
         snprintf(err, errlen, "a piece for another rank");
@@ -248,7 +250,7 @@ int cbag__store_exchange(cbag_ctx *cx, const cbag *b, const cbag *in,
              !cbag__dist_owners(cx, in, 0, n, owner);
     x.got = &got;
     x.owner = owner;
-    cbag__pieces io = {sx_next, sx_take, &x};
+    cbag__pieces io = {sx_next, NULL, sx_take, &x};
     int rc = cbag__dist_shuffle(cx, b, x.everywhere, ok ? &io : NULL);
     for (size_t i = 0; !rc && i < n; i++)
         if (route_by(&got.p[i], x.nout, x.dest[i])) {

@@ -15,6 +15,7 @@ struct cbag__mpi {
     MPI_Comm comm;
     int rank, size, local;
     uint64_t *counts; /* 2 x size */
+    cbag__buf *bufs;  /* 2 x size */
 };
 
 /* MPI_Finalize at exit when cbag initialised MPI: Open MPI counts a rank
@@ -56,7 +57,8 @@ cbag__mpi *cbag__mpi_open(char *err, size_t errlen) {
     MPI_Comm_size(local, &m->local);
     MPI_Comm_free(&local);
     m->counts = cbag__calloc(2 * (size_t)m->size, sizeof *m->counts);
-    if (!m->counts) {
+    m->bufs = cbag__calloc(2 * (size_t)m->size, sizeof *m->bufs);
+    if (!m->counts || !m->bufs) {
         snprintf(err, errlen, "out of memory");
         cbag__mpi_close(m);
         return NULL;
@@ -70,6 +72,7 @@ void cbag__mpi_close(cbag__mpi *m) {
     MPI_Finalized(&fin);
     if (!fin) MPI_Comm_free(&m->comm);
     cbag__free(m->counts);
+    cbag__free(m->bufs);
     cbag__free(m);
 }
 
@@ -79,6 +82,7 @@ int cbag__mpi_local_size(const cbag__mpi *m) { return m->local; }
 uint64_t *cbag__mpi_counts(cbag__mpi *m, int which) {
     return m->counts + (which ? m->size : 0);
 }
+cbag__buf *cbag__mpi_bufs(cbag__mpi *m) { return m->bufs; }
 
 /* Whether every rank is ok: the others learn of a local failure. */
 static int all_ok(cbag__mpi *m, int ok) {
@@ -179,68 +183,41 @@ int cbag__mpi_gather(cbag__mpi *m, const void *send, size_t n, int root,
     return 0;
 }
 
-int cbag__mpi_alltoall(cbag__mpi *m, const void *send, const uint64_t *scounts,
-                       cbag__buf *recv, uint64_t *rcounts) {
-    MPI_Alltoall(scounts, 1, MPI_UINT64_T, rcounts, 1, MPI_UINT64_T, m->comm);
-    uint64_t tsend = 0, trecv = 0, most = 0;
+int cbag__mpi_exchange(cbag__mpi *m, const cbag__buf *to, cbag__buf *from) {
+    uint64_t *sc = m->counts, *rc = m->counts + m->size;
+    for (int r = 0; r < m->size; r++)
+        sc[r] = r == m->rank ? 0 : to[r].len;
+    MPI_Alltoall(sc, 1, MPI_UINT64_T, rc, 1, MPI_UINT64_T, m->comm);
+    /* messages of at most S bytes: MPI counts are int */
+    const uint64_t S = (uint64_t)1 << 30;
+    size_t nreq = 0;
+    int ok = 1;
     for (int r = 0; r < m->size; r++) {
-        tsend += scounts[r];
-        trecv += rcounts[r];
-        if (scounts[r] > most) most = scounts[r];
+        if (r == m->rank) continue;
+        nreq += (size_t)((sc[r] + S - 1) / S + (rc[r] + S - 1) / S);
+        from[r].len = 0;
+        if (rc[r] >= SIZE_MAX || cbag__buf_reserve(&from[r], (size_t)rc[r] + 1))
+            ok = 0;
     }
-    recv->len = 0;
-    int ok =
-        trecv < SIZE_MAX && cbag__buf_reserve(recv, (size_t)trecv + 1) == 0;
-    /* Everyone in one call when every count and displacement fits an int. */
-    uint64_t big[2] = {tsend > trecv ? tsend : trecv, most};
-    reduce_u64(m, big, 2, MPI_MAX);
-    int direct = big[0] <= (uint64_t)INT_MAX;
-    size_t S = slice_of(m);
-    int *v = cbag__malloc((size_t)m->size * 4 * sizeof *v);
-    char *stmp = NULL, *rtmp = NULL;
-    if (v && !direct) {
-        stmp = cbag__malloc(S * (size_t)m->size);
-        rtmp = cbag__malloc(S * (size_t)m->size);
-    }
-    if (!all_ok(m, ok && v && (direct || (stmp && rtmp)))) {
-        cbag__free(v);
-        cbag__free(stmp);
-        cbag__free(rtmp);
+    MPI_Request *req = cbag__malloc((nreq ? nreq : 1) * sizeof *req);
+    if (!all_ok(m, ok && req)) {
+        cbag__free(req);
         return -1;
     }
-    int *sc = v, *sd = v + m->size, *rc = v + 2 * m->size,
-        *rd = v + 3 * m->size;
-    size_t rounds = direct ? 1 : (size_t)((big[1] + S - 1) / S);
-    for (size_t k = 0; k < rounds; k++) {
-        uint64_t from = direct ? 0 : k * S, soff = 0, roff = 0;
-        size_t sat = 0, rat = 0;
-        for (int r = 0; r < m->size; r++) {
-            uint64_t s = scounts[r] > from ? scounts[r] - from : 0;
-            uint64_t q = rcounts[r] > from ? rcounts[r] - from : 0;
-            if (!direct && s > S) s = S;
-            if (!direct && q > S) q = S;
-            sc[r] = (int)s;
-            rc[r] = (int)q;
-            sd[r] = (int)sat;
-            rd[r] = (int)rat;
-            if (!direct && s)
-                memcpy(stmp + sat, (const char *)send + soff + from, (size_t)s);
-            sat += s;
-            rat += q;
-            soff += scounts[r];
-        }
-        MPI_Alltoallv(direct ? send : stmp, sc, sd, MPI_BYTE,
-                      direct ? recv->p : rtmp, rc, rd, MPI_BYTE, m->comm);
-        for (int r = 0; !direct && r < m->size; r++) {
-            if (rc[r])
-                memcpy(recv->p + roff + from, rtmp + rd[r], (size_t)rc[r]);
-            roff += rcounts[r];
-        }
+    size_t k = 0;
+    for (int r = 0; r < m->size; r++) {
+        if (r == m->rank) continue;
+        for (uint64_t off = 0, t = 0; off < rc[r]; off += S, t++)
+            MPI_Irecv(from[r].p + off, (int)(rc[r] - off < S ? rc[r] - off : S),
+                      MPI_BYTE, r, (int)t, m->comm, &req[k++]);
+        for (uint64_t off = 0, t = 0; off < sc[r]; off += S, t++)
+            MPI_Isend(to[r].p + off, (int)(sc[r] - off < S ? sc[r] - off : S),
+                      MPI_BYTE, r, (int)t, m->comm, &req[k++]);
     }
-    cbag__free(v);
-    cbag__free(stmp);
-    cbag__free(rtmp);
-    recv->len = (size_t)trecv;
+    MPI_Waitall((int)k, req, MPI_STATUSES_IGNORE);
+    cbag__free(req);
+    for (int r = 0; r < m->size; r++)
+        if (r != m->rank) from[r].len = (size_t)rc[r];
     return 0;
 }
 

@@ -33,6 +33,9 @@ int cbag__mpi_local_size(const cbag__mpi *m);
  * of gather and alltoall: no allocation that could fail on one rank only
  * before a collective. Valid until close. */
 uint64_t *cbag__mpi_counts(cbag__mpi *m, int which);
+/* 2 x size empty buffers made at open, for the callers of exchange (the
+ * caller frees what it puts in them). Valid until close. */
+cbag__buf *cbag__mpi_bufs(cbag__mpi *m);
 
 /* Element-wise minimum, maximum or sum of v[0..n) over the ranks, in
  * place. 0, or -1 when memory is exhausted somewhere. */
@@ -46,11 +49,11 @@ int cbag__mpi_sum_u64(cbag__mpi *m, uint64_t *v, size_t n);
  * counts are left empty. 0, or -1 when memory is exhausted on any rank. */
 int cbag__mpi_gather(cbag__mpi *m, const void *send, size_t n, int root,
                      cbag__buf *recv, uint64_t *counts);
-/* send holds size consecutive blocks, block r (scounts[r] bytes) for rank
- * r; recv gets the blocks sent to this rank in rank order, rcounts[r]
- * bytes from rank r. 0, or -1 when memory is exhausted on any rank. */
-int cbag__mpi_alltoall(cbag__mpi *m, const void *send, const uint64_t *scounts,
-                       cbag__buf *recv, uint64_t *rcounts);
+/* to[r] to rank r, for every other rank r, with point-to-point messages
+ * (the counts first, with MPI_Alltoall): from[r] gets what rank r sent
+ * (replacing its contents); to[self] and from[self] are left alone. 0, or
+ * -1 when memory is exhausted on any rank. */
+int cbag__mpi_exchange(cbag__mpi *m, const cbag__buf *to, cbag__buf *from);
 /* root's b to every rank (replacing b's contents elsewhere). 0 or -1. */
 int cbag__mpi_bcast(cbag__mpi *m, cbag__buf *b, int root);
 

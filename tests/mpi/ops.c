@@ -593,12 +593,13 @@ static void check_take(void) {
 }
 
 typedef struct {
-    int64_t sum, n, stop_at;
+    uint64_t sum;
+    int64_t n, stop_at;
 } acc_t;
 
 static int each(const cbag_val *x, void *ud) {
     acc_t *a = ud;
-    a->sum = a->sum * 31 + cbag_int_value(x); /* order matters */
+    a->sum = a->sum * 31 + (uint64_t)cbag_int_value(x); /* order matters */
     return ++a->n == a->stop_at;
 }
 
