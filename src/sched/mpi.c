@@ -16,6 +16,7 @@ struct cbag__mpi {
     int rank, size, local;
     uint64_t *counts; /* 2 x size */
     cbag__buf *bufs;  /* 2 x size */
+    size_t most;      /* bytes one MPI call moves at most */
 };
 
 /* MPI_Finalize at exit when cbag initialised MPI: Open MPI counts a rank
@@ -56,6 +57,12 @@ cbag__mpi *cbag__mpi_open(char *err, size_t errlen) {
                         &local);
     MPI_Comm_size(local, &m->local);
     MPI_Comm_free(&local);
+    /* MPI counts are int. CBAG_MPI_SLICE (bytes) makes the slices small,
+     * so that the tests go through the paths of transfers over 2 GiB. */
+    m->most = INT_MAX;
+    const char *slice = getenv("CBAG_MPI_SLICE");
+    if (slice && atol(slice) >= 64 && atol(slice) < INT_MAX)
+        m->most = (size_t)atol(slice);
     m->counts = cbag__calloc(2 * (size_t)m->size, sizeof *m->counts);
     m->bufs = cbag__calloc(2 * (size_t)m->size, sizeof *m->bufs);
     if (!m->counts || !m->bufs) {
@@ -113,7 +120,8 @@ int cbag__mpi_sum_u64(cbag__mpi *m, uint64_t *v, size_t n) {
 /* The most bytes one rank moves per round when a transfer does not fit
  * MPI's int counts and displacements at once. */
 static size_t slice_of(const cbag__mpi *m) {
-    return ((size_t)INT_MAX / (size_t)m->size) & ~(size_t)7;
+    size_t s = (m->most / (size_t)m->size) & ~(size_t)7;
+    return s ? s : 8;
 }
 
 int cbag__mpi_gather(cbag__mpi *m, const void *send, size_t n, int root,
@@ -131,7 +139,7 @@ int cbag__mpi_gather(cbag__mpi *m, const void *send, size_t n, int root,
     int *cnt = cbag__malloc((size_t)m->size * 2 * sizeof *cnt);
     char *tmp = NULL;
     size_t S = slice_of(m);
-    int direct = total <= (uint64_t)INT_MAX;
+    int direct = total <= (uint64_t)m->most;
     if (cnt && !direct && receive) tmp = cbag__malloc(S * (size_t)m->size);
     if (!all_ok(m, cnt && (direct || !receive || tmp))) {
         cbag__free(cnt);
@@ -189,7 +197,7 @@ int cbag__mpi_exchange(cbag__mpi *m, const cbag__buf *to, cbag__buf *from) {
         sc[r] = r == m->rank ? 0 : to[r].len;
     MPI_Alltoall(sc, 1, MPI_UINT64_T, rc, 1, MPI_UINT64_T, m->comm);
     /* messages of at most S bytes: MPI counts are int */
-    const uint64_t S = (uint64_t)1 << 30;
+    const uint64_t S = m->most < ((size_t)1 << 30) ? m->most : (size_t)1 << 30;
     size_t nreq = 0;
     int ok = 1;
     for (int r = 0; r < m->size; r++) {
@@ -231,7 +239,7 @@ int cbag__mpi_bcast(cbag__mpi *m, cbag__buf *b, int root) {
     }
     if (!all_ok(m, ok)) return -1;
     for (uint64_t done = 0; done < n;) {
-        int k = n - done > INT_MAX ? INT_MAX : (int)(n - done);
+        int k = n - done > m->most ? (int)m->most : (int)(n - done);
         MPI_Bcast(b->p + done, k, MPI_BYTE, root, m->comm);
         done += (uint64_t)k;
     }

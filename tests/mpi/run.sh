@@ -43,11 +43,12 @@ mpi() { local np=$1; shift; timeout 300 mpirun --oversubscribe -np "$np" "$@"; }
 mkdir -p data/bad && printf 'not gzip at all\n' > data/bad/x.gz
 
 # ---------------------------------------------------------------------------
-# Every operation: ranks x threads per rank
-for cfg in "1 2" "2 1" "3 2" "3 1"; do
+# Every operation: ranks x threads per rank; the last with MPI transfers cut
+# into 100-byte slices (CBAG_MPI_SLICE), as transfers over 2 GiB are.
+for cfg in "1 2" "2 1" "3 2" "3 1 100"; do
   set -- $cfg
   mkdir -p "out-$1-$2"
-  mpi "$1" "$OPS" check "$tmp/data" "$tmp/out-$1-$2" "$2" >"ops.out" 2>"ops.err"; rc=$?
+  CBAG_MPI_SLICE=${3:-0} mpi "$1" -x CBAG_MPI_SLICE "$OPS" check "$tmp/data" "$tmp/out-$1-$2" "$2" >"ops.out" 2>"ops.err"; rc=$?
   p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' ops.out | tail -1)
   f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' ops.out | tail -1)
   if [ -z "$p" ]; then
@@ -55,7 +56,7 @@ for cfg in "1 2" "2 1" "3 2" "3 1"; do
     continue
   fi
   pass=$((pass+p)); fail=$((fail+f))
-  echo "[mpi] ops at $1 ranks x $2 threads: $p passed, $f failed"
+  echo "[mpi] ops at $1 ranks x $2 threads${3:+, ${3}-byte slices}: $p passed, $f failed"
   if [ "$f" -gt 0 ]; then grep '^FAIL' ops.out; cat ops.err | head -40; fi
   if [ "$f" -eq 0 ] && [ $rc -ne 0 ]; then
     bad "ops at $1 ranks x $2 threads: rc $rc" "$(cat ops.err)"
