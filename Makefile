@@ -13,7 +13,8 @@ MODE ?= release
 PREFIX ?= /usr/local
 CC ?= cc
 MPI ?= $(if $(shell command -v mpicc 2>/dev/null),1,0)
-B := build/$(MODE)$(if $(filter 1,$(MPI)),,-nompi)
+NOMPI := $(if $(filter 1,$(MPI)),,-nompi)
+B := build/$(MODE)$(NOMPI)
 ifeq ($(MPI),1)
   MPI_CFLAGS := -DCBAG_MPI $(shell mpicc --showme:compile)
   MPI_LIBS := $(shell mpicc --showme:link)
@@ -31,7 +32,7 @@ else
   $(error unknown MODE $(MODE))
 endif
 CFLAGS_ALL := $(BASE) $(MPI_CFLAGS) $(OPT) $(CFLAGS)
-LDLIBS_ALL := -lisal -lxxhash -lz -lzstd -lbz2 -llzma -llz4 -lpthread -lm $(MPI_LIBS) $(LDLIBS)
+LDLIBS_ALL := -lisal -lxxhash -lz -lzstd -lbz2 -llzma -llz4 -lcurl -lpthread -lm $(MPI_LIBS) $(LDLIBS)
 
 LIB_SRC := $(sort $(wildcard src/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -43,7 +44,7 @@ EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-.PHONY: all lib test test-asan test-tsan test-cli test-mpi check bench install clean format examples tutorial diff fuzz
+.PHONY: all lib test test-asan test-tsan test-cli test-remote test-mpi check bench install clean format examples tutorial diff fuzz
 
 all: lib $(EXAMPLE_BIN) $(if $(wildcard cli/cbag.c),$(B)/cbag)
 lib: $(B)/libcbag.a $(B)/libcbag.so
@@ -94,6 +95,16 @@ diff: lib
 test-cli: all
 	@CBAG=$(B)/cbag tests/cli/run.sh
 
+# Remote data (http, s3) against local servers that tests/remote/run.sh
+# starts: test_remote plain, under ASan and under TSan (partitions are read
+# by concurrent workers), ending in "N passed, N failed".
+test-remote: all build/release$(NOMPI)/tests/test_remote
+	$(MAKE) MODE=asan build/asan$(NOMPI)/tests/test_remote
+	$(MAKE) MODE=tsan build/tsan$(NOMPI)/tests/test_remote
+	@CBAG=$(B)/cbag TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	  tests/remote/run.sh build/release$(NOMPI)/tests/test_remote \
+	  build/asan$(NOMPI)/tests/test_remote build/tsan$(NOMPI)/tests/test_remote
+
 # The mpi scheduler against threads under mpirun (tests/mpi/run.sh prints
 # "N passed, N failed"); says so and passes when built without MPI.
 $(B)/tests/mpi/%: tests/mpi/%.c $(B)/libcbag.a
@@ -103,7 +114,7 @@ $(B)/tests/mpi/%: tests/mpi/%.c $(B)/libcbag.a
 test-mpi: all $(if $(filter 1,$(MPI)),$(B)/tests/mpi/ops)
 	@MPI=$(MPI) CBAG=$(B)/cbag OPS=$(B)/tests/mpi/ops tests/mpi/run.sh
 
-check: test test-asan test-tsan test-cli test-mpi diff
+check: test test-asan test-tsan test-cli test-remote test-mpi diff
 
 bench: all $(BENCH_BIN)
 	@scripts/run-bench

@@ -2,8 +2,8 @@
  *
  *   queries prep DIR                 generate the tutorial's accounts data
  *                                    in DIR (BENCH_SCALE=K: K x 50 files)
- *   queries Q0..Q7|Q6b GLOB [--workers N] [--scheduler threads|sync|mpi]
- *                           [--out DIR] [--time]
+ *   queries Q0..Q7|Q3i|Q6b GLOB [--workers N] [--scheduler threads|sync|mpi]
+ *           [--memory-limit MB] [--out DIR] [--time]
  *
  * A query prints its result as Python's repr on stdout (one line), so that
  * scripts/run-bench can compare it with dask's; the time is measured by
@@ -19,6 +19,8 @@
  *   Q2  js.filter(name == 'Alice').pluck('transactions').flatten()
  *         .pluck('amount').mean()              (the tutorial's 639.19...)
  *   Q3  js.groupby(lambda r: r['name']).starmap(lambda k, v: (k, len(v)))
+ *   Q3i js.groupby(lambda r: r['id'] % 1000).starmap(...), the same with
+ *         many small groups (for the memory-bounded groupby on 10x data)
  *   Q4  js.foldby('name', incr, initial=0, combine=add, combine_initial=0)
  *   Q5  js.foldby('name', binop, initial=0, combine=add, combine_initial=0)
  *         with the exercise's binop: tot + sum of the record's amounts
@@ -76,6 +78,13 @@ static const cbag_val *count_transactions(cbag_call *c, const cbag_val *d,
 static const cbag_val *get_name(cbag_call *c, const cbag_val *item, void *ud) {
     (void)ud;
     return cbag_key(c, item, "name");
+}
+
+/* lambda r: r['id'] % 1000 */
+static const cbag_val *id_mod(cbag_call *c, const cbag_val *item, void *ud) {
+    (void)ud;
+    const cbag_val *id = cbag_key(c, item, "id");
+    return id ? cbag_new_int(c, cbag_int_value(id) % 1000) : NULL;
 }
 
 /* lambda k, v: (k, len(v)) */
@@ -266,9 +275,11 @@ static int q6b(cbag_ctx *cx, cbag *js) {
 }
 
 static int usage(void) {
-    fprintf(stderr, "usage: queries prep DIR\n"
-                    "       queries Q0..Q7|Q6b GLOB [--workers N] "
-                    "[--scheduler threads|sync|mpi] [--out DIR] [--time]\n");
+    fprintf(stderr,
+            "usage: queries prep DIR\n"
+            "       queries Q0..Q7|Q3i|Q6b GLOB [--workers N] "
+            "[--scheduler threads|sync|mpi] [--out DIR] [--memory-limit MB] "
+            "[--time]\n");
     return 2;
 }
 
@@ -304,6 +315,8 @@ int main(int argc, char **argv) {
             opt.workers = atoi(argv[++i]);
         else if (strcmp(argv[i], "--scheduler") == 0 && i + 1 < argc)
             opt.scheduler = argv[++i];
+        else if (strcmp(argv[i], "--memory-limit") == 0 && i + 1 < argc)
+            opt.memory_limit = (size_t)strtoull(argv[++i], NULL, 10) << 20;
         else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
             outdir = argv[++i];
         else if (strcmp(argv[i], "--time") == 0)
@@ -349,6 +362,9 @@ int main(int argc, char **argv) {
     } else if (strcmp(q, "Q3") == 0) {
         list =
             cbag_starmap(cbag_groupby_fn(js, get_name, 0, NULL), key_len, NULL);
+    } else if (strcmp(q, "Q3i") == 0) {
+        list =
+            cbag_starmap(cbag_groupby_fn(js, id_mod, 0, NULL), key_len, NULL);
     } else if (strcmp(q, "Q4") == 0) {
         list = cbag_foldby(js, "name", incr, &count_opt, NULL);
     } else if (strcmp(q, "Q5") == 0) {

@@ -2,8 +2,9 @@
  * (bag-tutorial.txt) run in order through cbag's language, the cells'
  * Python exactly as the notebook writes it. Each cell prints its code, its
  * result (long results shortened; frames as pandas prints them) and its
- * wall time. Cells that need what cbag does not have (S3, the distributed
- * client's shutdown) are shown and skipped with the reason. */
+ * wall time. Cells that need what cbag does not have (the distributed
+ * client's shutdown) are shown and skipped with the reason; so is the S3
+ * cell unless an S3 endpoint is configured (see s3_cell). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ static const cell cells[] = {
      "yellow_tripdata_2015-01.csv',\n"
      "                 storage_options={'anon': True})\n"
      "b.take(2)",
-     "cbag reads local files only (no S3)"},
+     NULL},
     {"18",
      "def is_even(n):\n"
      "    return n % 2 == 0\n"
@@ -268,6 +269,38 @@ static char *runnable(const char *code, const char *data) {
     return out;
 }
 
+#define TAXI_URL "s3://dask-data/nyc-taxi/2015/yellow_tripdata_2015-01.csv"
+
+/* Cell 17 reads a public CSV on AWS. It runs when an endpoint holding a
+ * CSV of that shape is configured (AWS_ENDPOINT_URL, as
+ * tests/remote/run.sh does with a local S3), or CBAG_TUTORIAL_S3_URL names
+ * another URL to read; else it is skipped (no network is assumed). The
+ * code to run, malloc'd, or NULL with the reason in *why. */
+static char *s3_cell(const char *code, const char **why) {
+    const char *u = getenv("CBAG_TUTORIAL_S3_URL");
+    if ((!u || !*u) && !getenv("AWS_ENDPOINT_URL")) {
+        *why = "set AWS_ENDPOINT_URL to an S3 endpoint holding " TAXI_URL
+               " (tests/remote/run.sh starts one), or CBAG_TUTORIAL_S3_URL "
+               "to the URL of a CSV to read instead";
+        return NULL;
+    }
+    if (!u || !*u) u = TAXI_URL;
+    if (strchr(u, '\'') || strchr(u, '\\')) {
+        *why = "CBAG_TUTORIAL_S3_URL may not contain quotes";
+        return NULL;
+    }
+    const char *at = strstr(code, TAXI_URL);
+    size_t n = strlen(code) + strlen(u) + 1;
+    char *out = malloc(n);
+    if (!out) {
+        *why = "out of memory";
+        return NULL;
+    }
+    snprintf(out, n, "%.*s%s%s", (int)(at - code), code, u,
+             at + strlen(TAXI_URL));
+    return out;
+}
+
 static int prep_cell(const char *data) {
     char probe[4096];
     snprintf(probe, sizeof probe, "%s/accounts.00.json.gz", data);
@@ -336,10 +369,19 @@ int cli_tutorial(int argc, char **argv) {
             printf("(skipped: %s)\n", k->skip);
             continue;
         }
+        char *s3code = NULL;
+        if (strcmp(k->n, "17") == 0) {
+            const char *why = NULL;
+            if (!(s3code = s3_cell(k->code, &why))) {
+                printf("(skipped: %s)\n", why);
+                continue;
+            }
+        }
         if (strcmp(k->n, "1") == 0) {
             failures += prep_cell(data);
         } else {
-            char *code = runnable(k->code, data);
+            char *code = runnable(s3code ? s3code : k->code, data);
+            free(s3code);
             char name[32];
             snprintf(name, sizeof name, "In [%s]", k->n);
             cbag__src src = {name, code ? code : ""};

@@ -71,15 +71,15 @@ typedef struct cbag_result cbag_result; /* a computed value with its memory */
 /* Result codes. */
 typedef enum cbag_status {
     CBAG_OK = 0,
-    CBAG_ERROR = 1,   /* generic failure */
-    CBAG_NOMEM = 2,   /* an allocation failed */
-    CBAG_INVALID = 3, /* bad argument: wrong type, out of range, misuse */
-    CBAG_USER = 4,    /* a user callback failed (cbag_fail) */
-    CBAG_PARSE = 5,   /* malformed input data (JSON, UTF-8, ...) */
-    CBAG_IO = 6,      /* a file or stream could not be read or written */
-    CBAG_TYPE = 7,    /* an operation met a value of the wrong type */
-    CBAG_KEY = 8,     /* a missing dict key or sequence index */
-    CBAG_EMPTY = 9,   /* a reduction without identity met no element */
+    CBAG_ERROR = 1,     /* generic failure */
+    CBAG_NOMEM = 2,     /* an allocation failed */
+    CBAG_INVALID = 3,   /* bad argument: wrong type, out of range, misuse */
+    CBAG_USER = 4,      /* a user callback failed (cbag_fail) */
+    CBAG_PARSE = 5,     /* malformed input data (JSON, UTF-8, ...) */
+    CBAG_IO = 6,        /* a file or stream could not be read or written */
+    CBAG_TYPE = 7,      /* an operation met a value of the wrong type */
+    CBAG_KEY = 8,       /* a missing dict key or sequence index */
+    CBAG_EMPTY = 9,     /* a reduction without identity met no element */
     CBAG_OVERFLOW = 10, /* integer arithmetic left the int64 range */
     CBAG_INTERRUPTED = 11
 } cbag_status;
@@ -101,13 +101,13 @@ typedef enum cbag_type {
 
 /* A progress report (valid only during the on_progress call). */
 typedef struct cbag_progress {
-    const char *stage;     /* the operation: "compute", "foldby(...)", ... */
-    size_t parts_done;     /* partitions finished in this stage */
+    const char *stage; /* the operation: "compute", "foldby(...)", ... */
+    size_t parts_done; /* partitions finished in this stage */
     size_t parts_total;
-    uint64_t bytes_read;   /* input bytes read (compressed) in this stage */
-    uint64_t bytes_total;  /* input bytes of the stage, 0 if unknown */
-    double elapsed;        /* seconds since the stage started */
-    bool done;             /* the last report of the stage */
+    uint64_t bytes_read;  /* input bytes read (compressed) in this stage */
+    uint64_t bytes_total; /* input bytes of the stage, 0 if unknown */
+    double elapsed;       /* seconds since the stage started */
+    bool done;            /* the last report of the stage */
 } cbag_progress;
 
 typedef struct cbag_options {
@@ -138,7 +138,6 @@ typedef struct cbag_options {
      * calls nothing). Reductions (items) are on every rank always. */
     bool results_everywhere;
 } cbag_options;
-
 
 /* Makes a context. opt may be NULL for the defaults; it is copied.
  * Returns NULL only when memory is exhausted. Invalid options give a
@@ -186,8 +185,8 @@ cbag_type cbag_typeof(const cbag_val *v);
 const char *cbag_type_name(cbag_type t); /* "NoneType", "int", "dict", ... */
 
 bool cbag_is_null(const cbag_val *v);
-bool cbag_bool_value(const cbag_val *v);  /* the value of a bool */
-int64_t cbag_int_value(const cbag_val *v); /* ints and bools; else 0 */
+bool cbag_bool_value(const cbag_val *v);    /* the value of a bool */
+int64_t cbag_int_value(const cbag_val *v);  /* ints and bools; else 0 */
 double cbag_float_value(const cbag_val *v); /* any number; else NaN */
 /* Python truthiness: None, False, 0, 0.0, "", [], (), {} are false. */
 bool cbag_truthy(const cbag_val *v);
@@ -238,8 +237,8 @@ uint64_t cbag_hash(const cbag_val *v);
  * the callback returns it. After that it is immutable.
  */
 
-const cbag_val *cbag_none(void);        /* static; never freed */
-const cbag_val *cbag_bool(bool b);      /* static; never freed */
+const cbag_val *cbag_none(void);   /* static; never freed */
+const cbag_val *cbag_bool(bool b); /* static; never freed */
 cbag_val *cbag_new_int(cbag_call *c, int64_t i);
 cbag_val *cbag_new_float(cbag_call *c, double d);
 /* Copies len bytes. The bytes must be UTF-8 (not checked here). */
@@ -257,7 +256,8 @@ cbag_val *cbag_new_tuplev(cbag_call *c, size_t n, const cbag_val *const *items);
 int cbag_append(cbag_call *c, cbag_val *seq, const cbag_val *x);
 /* Sets d[key] = x (replacing an equal key in place, as Python does). */
 int cbag_set(cbag_call *c, cbag_val *d, const char *key, const cbag_val *x);
-int cbag_setv(cbag_call *c, cbag_val *d, const cbag_val *key, const cbag_val *x);
+int cbag_setv(cbag_call *c, cbag_val *d, const cbag_val *key,
+              const cbag_val *x);
 /* A deep copy of v in c's arena (to keep a value across batches). */
 const cbag_val *cbag_copy(cbag_call *c, const cbag_val *v);
 
@@ -294,8 +294,7 @@ typedef const cbag_val *(*cbag_binop_fn)(cbag_call *c, const cbag_val *a,
                                          const cbag_val *b, void *ud);
 /* f(*args): the elements of a tuple or list as arguments. */
 typedef const cbag_val *(*cbag_star_fn)(cbag_call *c, size_t argc,
-                                        const cbag_val *const *argv,
-                                        void *ud);
+                                        const cbag_val *const *argv, void *ud);
 
 /* ------------------------------------------------------------------------ */
 /* Bags: constructors                                                       */
@@ -304,8 +303,8 @@ typedef const cbag_val *(*cbag_star_fn)(cbag_call *c, size_t argc,
  * as dask: npartitions > 0 gives partitions of ceil(len/npartitions);
  * partition_size > 0 gives partitions of that length; with neither, one
  * element per partition below 100 elements, else len/100 per partition. */
-cbag *cbag_from_sequence(cbag_ctx *cx, const cbag_val *seq,
-                         size_t npartitions, size_t partition_size);
+cbag *cbag_from_sequence(cbag_ctx *cx, const cbag_val *seq, size_t npartitions,
+                         size_t partition_size);
 /* The integers 0 .. n-1 in npartitions partitions (dask's db.range). */
 cbag *cbag_range(cbag_ctx *cx, int64_t n, size_t npartitions);
 /* The partitions of every bag, in order. */
@@ -334,7 +333,7 @@ cbag *cbag_map_partitions_named(cbag *b, const char *name, cbag_map_fn f,
 #define cbag_filter(b, p, ud) cbag_filter_named((b), #p, (p), (ud))
 #define cbag_remove(b, p, ud) cbag_remove_named((b), #p, (p), (ud))
 #define cbag_starmap(b, f, ud) cbag_starmap_named((b), #f, (f), (ud))
-#define cbag_map_partitions(b, f, ud)                                      \
+#define cbag_map_partitions(b, f, ud)                                          \
     cbag_map_partitions_named((b), #f, (f), (ud))
 
 /* x[key] for dicts. A missing key fails the compute with a KeyError. */
@@ -379,9 +378,9 @@ cbag *cbag_foldby_named(cbag *b, const char *name, const cbag_val *field,
 cbag *cbag_foldby_str(cbag *b, const char *field, const char *name,
                       cbag_binop_fn binop, const cbag_foldby_options *opt,
                       void *ud);
-#define cbag_foldby(b, field, binop, opt, ud)                              \
+#define cbag_foldby(b, field, binop, opt, ud)                                  \
     cbag_foldby_str((b), (field), #binop, (binop), (opt), (ud))
-#define cbag_foldby_fn(b, key_fn, binop, opt, ud)                          \
+#define cbag_foldby_fn(b, key_fn, binop, opt, ud)                              \
     cbag_foldby_named((b), #binop, NULL, (key_fn), (binop), (opt), (ud))
 
 /* dask's Bag.groupby: a shuffle. Elements are hash-partitioned by key into
@@ -394,7 +393,7 @@ cbag *cbag_groupby_named(cbag *b, const char *name, const cbag_val *field,
                          cbag_map_fn key_fn, size_t npartitions, void *ud);
 /* By a string field: cbag_groupby(js, "name", 0). */
 cbag *cbag_groupby(cbag *b, const char *field, size_t npartitions);
-#define cbag_groupby_fn(b, key_fn, npartitions, ud)                        \
+#define cbag_groupby_fn(b, key_fn, npartitions, ud)                            \
     cbag_groupby_named((b), #key_fn, NULL, (key_fn), (npartitions), (ud))
 
 /* dask's Bag.frequencies: a one-partition bag of (value, count) tuples in
@@ -408,7 +407,7 @@ cbag *cbag_frequencies(cbag *b, bool sort);
 cbag *cbag_distinct_named(cbag *b, const char *name, const cbag_val *field,
                           cbag_map_fn key_fn, void *ud);
 #define cbag_distinct(b) cbag_distinct_named((b), NULL, NULL, NULL, NULL)
-#define cbag_distinct_fn(b, key_fn, ud)                                    \
+#define cbag_distinct_fn(b, key_fn, ud)                                        \
     cbag_distinct_named((b), #key_fn, NULL, (key_fn), (ud))
 
 /* dask's Bag.topk: the k largest elements (by cbag_cmp of their key: field
@@ -418,7 +417,7 @@ cbag *cbag_distinct_named(cbag *b, const char *name, const cbag_val *field,
 cbag *cbag_topk_named(cbag *b, const char *name, size_t k,
                       const cbag_val *field, cbag_map_fn key_fn, void *ud);
 #define cbag_topk(b, k) cbag_topk_named((b), NULL, (k), NULL, NULL, NULL)
-#define cbag_topk_fn(b, k, key_fn, ud)                                     \
+#define cbag_topk_fn(b, k, key_fn, ud)                                         \
     cbag_topk_named((b), #key_fn, (k), NULL, (key_fn), (ud))
 
 /* dask's Bag.accumulate: itertools.accumulate over the whole bag in order,
@@ -428,7 +427,7 @@ cbag *cbag_topk_named(cbag *b, const char *name, size_t k,
  * memory and the partitions run one after the other. */
 cbag *cbag_accumulate_named(cbag *b, const char *name, cbag_binop_fn binop,
                             const cbag_val *initial, void *ud);
-#define cbag_accumulate(b, binop, initial, ud)                             \
+#define cbag_accumulate(b, binop, initial, ud)                                 \
     cbag_accumulate_named((b), #binop, (binop), (initial), (ud))
 
 /* dask's Bag.random_sample: each element kept with probability prob (in
@@ -459,9 +458,9 @@ cbag *cbag_join_named(cbag *b, const char *name, const cbag_val *other,
                       cbag *other_bag, const cbag_val *on_self,
                       cbag_map_fn on_self_fn, const cbag_val *on_other,
                       cbag_map_fn on_other_fn, void *ud);
-#define cbag_join_fn(b, other, on_self_fn, on_other_fn, ud)                \
-    cbag_join_named((b), #on_self_fn, (other), NULL, NULL, (on_self_fn),   \
-                    NULL, (on_other_fn), (ud))
+#define cbag_join_fn(b, other, on_self_fn, on_other_fn, ud)                    \
+    cbag_join_named((b), #on_self_fn, (other), NULL, NULL, (on_self_fn), NULL, \
+                    (on_other_fn), (ud))
 
 /* Shuffles beyond dask (Spark's reduceByKey, a join of two partitioned bags,
  * a distributed sort). Their output is partitioned, and the same whatever
@@ -477,19 +476,16 @@ cbag *cbag_join_named(cbag *b, const char *name, const cbag_val *other,
  * Elements are (key, accumulator) tuples, keys in first-seen order within
  * their partition: together, the pairs of foldby(key, binop). The key is
  * field (a dict key or index, copied) or key_fn(x), not both. */
-cbag *cbag_reduce_by_key_named(cbag *b, const char *name,
-                               const cbag_val *field, cbag_map_fn key_fn,
-                               cbag_binop_fn binop, size_t npartitions,
-                               void *ud);
+cbag *cbag_reduce_by_key_named(cbag *b, const char *name, const cbag_val *field,
+                               cbag_map_fn key_fn, cbag_binop_fn binop,
+                               size_t npartitions, void *ud);
 /* By a string field: cbag_reduce_by_key(js, "name", add, 8, NULL). */
 cbag *cbag_reduce_by_key_str(cbag *b, const char *field, const char *name,
-                             cbag_binop_fn binop, size_t npartitions,
-                             void *ud);
-#define cbag_reduce_by_key(b, field, binop, npartitions, ud)               \
-    cbag_reduce_by_key_str((b), (field), #binop, (binop), (npartitions),   \
-                           (ud))
-#define cbag_reduce_by_key_fn(b, key_fn, binop, npartitions, ud)           \
-    cbag_reduce_by_key_named((b), #binop, NULL, (key_fn), (binop),         \
+                             cbag_binop_fn binop, size_t npartitions, void *ud);
+#define cbag_reduce_by_key(b, field, binop, npartitions, ud)                   \
+    cbag_reduce_by_key_str((b), (field), #binop, (binop), (npartitions), (ud))
+#define cbag_reduce_by_key_fn(b, key_fn, binop, npartitions, ud)               \
+    cbag_reduce_by_key_named((b), #binop, NULL, (key_fn), (binop),             \
                              (npartitions), (ud))
 
 /* An inner join of two partitioned bags by key, shuffling both: each side
@@ -504,11 +500,11 @@ cbag *cbag_join_bags_named(cbag *left, cbag *right, const char *name,
                            const cbag_val *left_on, cbag_map_fn left_fn,
                            const cbag_val *right_on, cbag_map_fn right_fn,
                            size_t npartitions, void *ud);
-#define cbag_join_bags(left, right, left_on, right_on, npartitions)        \
-    cbag_join_bags_named((left), (right), NULL, (left_on), NULL,           \
-                         (right_on), NULL, (npartitions), NULL)
-#define cbag_join_bags_fn(left, right, left_fn, right_fn, npartitions, ud) \
-    cbag_join_bags_named((left), (right), #left_fn, NULL, (left_fn), NULL, \
+#define cbag_join_bags(left, right, left_on, right_on, npartitions)            \
+    cbag_join_bags_named((left), (right), NULL, (left_on), NULL, (right_on),   \
+                         NULL, (npartitions), NULL)
+#define cbag_join_bags_fn(left, right, left_fn, right_fn, npartitions, ud)     \
+    cbag_join_bags_named((left), (right), #left_fn, NULL, (left_fn), NULL,     \
                          (right_fn), (npartitions), (ud))
 
 /* The bag sorted by key (cbag_cmp's total order; reverse: largest first)
@@ -522,20 +518,19 @@ cbag *cbag_join_bags_named(cbag *left, cbag *right, const char *name,
 cbag *cbag_sort_by_named(cbag *b, const char *name, const cbag_val *field,
                          cbag_map_fn key_fn, size_t npartitions, bool reverse,
                          void *ud);
-#define cbag_sort(b, npartitions, reverse)                                 \
+#define cbag_sort(b, npartitions, reverse)                                     \
     cbag_sort_by_named((b), NULL, NULL, NULL, (npartitions), (reverse), NULL)
-#define cbag_sort_by(b, field, npartitions, reverse)                       \
-    cbag_sort_by_named((b), NULL, (field), NULL, (npartitions), (reverse), \
-                       NULL)
-#define cbag_sort_by_fn(b, key_fn, npartitions, reverse, ud)               \
-    cbag_sort_by_named((b), #key_fn, NULL, (key_fn), (npartitions),        \
-                       (reverse), (ud))
+#define cbag_sort_by(b, field, npartitions, reverse)                           \
+    cbag_sort_by_named((b), NULL, (field), NULL, (npartitions), (reverse), NULL)
+#define cbag_sort_by_fn(b, key_fn, npartitions, reverse, ud)                   \
+    cbag_sort_by_named((b), #key_fn, NULL, (key_fn), (npartitions), (reverse), \
+                       (ud))
 
 /* ------------------------------------------------------------------------ */
 /* Items: reductions (lazy single values)                                   */
 
 cbag_item *cbag_count(cbag *b);
-cbag_item *cbag_sum(cbag *b); /* ints stay exact; overflow is an error */
+cbag_item *cbag_sum(cbag *b);  /* ints stay exact; overflow is an error */
 cbag_item *cbag_mean(cbag *b); /* empty bag: CBAG_EMPTY error */
 cbag_item *cbag_min(cbag *b);
 cbag_item *cbag_max(cbag *b);
@@ -553,16 +548,15 @@ cbag_item *cbag_all(cbag *b);
 cbag_item *cbag_fold_named(cbag *b, const char *name, cbag_binop_fn binop,
                            cbag_binop_fn combine, const cbag_val *initial,
                            void *ud);
-#define cbag_fold(b, binop, combine, initial, ud)                          \
+#define cbag_fold(b, binop, combine, initial, ud)                              \
     cbag_fold_named((b), #binop, (binop), (combine), (initial), (ud))
 /* dask's Bag.reduction: perpartition(partition list) gives a partial per
  * non-empty partition; aggregate(list of partials) combines them in a
  * tree of fan-in split_every (0: the context's, default 8). */
 cbag_item *cbag_reduction_named(cbag *b, const char *name,
-                                cbag_map_fn perpartition,
-                                cbag_map_fn aggregate, int split_every,
-                                void *ud);
-#define cbag_reduction(b, per, agg, split_every, ud)                       \
+                                cbag_map_fn perpartition, cbag_map_fn aggregate,
+                                int split_every, void *ud);
+#define cbag_reduction(b, per, agg, split_every, ud)                           \
     cbag_reduction_named((b), #per, (per), (agg), (split_every), (ud))
 
 /* ------------------------------------------------------------------------ */
@@ -591,6 +585,34 @@ int cbag_visualize_item(cbag_item *it, FILE *out);
 /* ------------------------------------------------------------------------ */
 /* Text files                                                               */
 
+/* Where and how remote data is reached (dask's storage_options), for
+ * read_text and to_textfiles paths that are URLs: http://, https:// (read
+ * only) and s3://bucket/key. Zero-initialised fields take their defaults
+ * from the environment when the read or write is planned: key from
+ * AWS_ACCESS_KEY_ID, secret from AWS_SECRET_ACCESS_KEY, token from
+ * AWS_SESSION_TOKEN, region from AWS_REGION or AWS_DEFAULT_REGION (else
+ * us-east-1), endpoint_url from AWS_ENDPOINT_URL. Strings are copied. */
+typedef struct cbag_storage_options {
+    bool anon; /* unsigned requests (public buckets) */
+    /* Access key id: S3 requests are signed with it and the secret (AWS
+     * SigV4); without both they go unsigned, as with anon. */
+    const char *key;
+    const char *secret; /* secret access key */
+    const char *token;  /* session token (x-amz-security-token) */
+    /* An S3-compatible endpoint such as "http://127.0.0.1:9000": objects
+     * are then addressed path-style, ENDPOINT/BUCKET/KEY. NULL: AWS,
+     * https://BUCKET.s3.REGION.amazonaws.com/KEY. */
+    const char *endpoint_url;
+    const char *region;
+    /* Retries of a transient failure (5xx, a dropped connection, a
+     * timeout, a refused connection), with exponential backoff from 50 ms;
+     * a broken download resumes at the byte reached. 0: 5; <0: none. */
+    int retries;
+    /* Seconds without a byte (or to connect) before a request counts as
+     * timed out. 0: 30. */
+    double timeout;
+} cbag_storage_options;
+
 typedef struct cbag_text_options {
     /* Split uncompressed files into byte ranges of about this size, at line
      * boundaries (dask's blocksize). 0: one partition per file. */
@@ -606,6 +628,12 @@ typedef struct cbag_text_options {
     /* Bytes that are not UTF-8: NULL or "strict" (an error naming the file
      * and line), "replace" (U+FFFD) or "ignore" (dropped), as Python. */
     const char *errors;
+    /* For URLs: http(s)://... (a single object) or s3://bucket/key, where
+     * the key may be a glob ("s3://b/logs/2015-*.json.gz": the bucket is
+     * listed). Remote files are streamed, never downloaded whole:
+     * compressed ones decompress as they arrive, uncompressed ones split
+     * into blocksize ranges (HTTP Range requests) as local files do. */
+    cbag_storage_options storage;
 } cbag_text_options;
 
 /* The lines of the files matching a glob or path (each line with its line
@@ -626,14 +654,18 @@ typedef struct cbag_textfiles_options {
      * zero-padded numbers. Must return a malloc'd string. */
     char *(*name_function)(size_t i, void *ud);
     void *name_ud;
+    /* For a pattern "s3://bucket/prefix/N.json.gz" (N written as a star):
+     * each partition is one PUT, or a multipart upload (8 MB parts) when
+     * larger, aborted on failure, so a key holds a whole file or nothing. */
+    cbag_storage_options storage;
 } cbag_textfiles_options;
 
 /* Writes each partition of b (strings) to one file: pattern "out/N.json.gz"
- * (N written as a star) gives out/0.json.gz, out/1.json.gz, ... as dask's to_textfiles (a
- * pattern without '*' is a directory of N.part files). Each line is the
- * element followed by "\n" (the last one only with last_endline). Files are
- * written under a temporary name and renamed when complete, so a failure
- * never leaves a partial file under a final name. Runs now. */
+ * (N written as a star) gives out/0.json.gz, out/1.json.gz, ... as dask's
+ * to_textfiles (a pattern without '*' is a directory of N.part files). Each
+ * line is the element followed by "\n" (the last one only with last_endline).
+ * Files are written under a temporary name and renamed when complete, so a
+ * failure never leaves a partial file under a final name. Runs now. */
 int cbag_to_textfiles(cbag *b, const char *pattern,
                       const cbag_textfiles_options *opt);
 
@@ -658,8 +690,8 @@ typedef struct cbag_prep_options {
 /* Writes dir/accounts.00.json.gz, ... as the dask tutorial's prep.py does
  * (one JSON line per account per file with its transactions). dir is
  * created if missing. CBAG_OK, or an error code with a message in err. */
-int cbag_prep_accounts(const char *dir, const cbag_prep_options *opt,
-                       char *err, size_t errlen);
+int cbag_prep_accounts(const char *dir, const cbag_prep_options *opt, char *err,
+                       size_t errlen);
 
 /* ------------------------------------------------------------------------ */
 /* Output                                                                   */
@@ -762,8 +794,8 @@ cbag_frame *cbag_frame_select(cbag_frame *f, size_t n,
  * compare with numbers, strings with strings (by code point), bools with
  * bools; a missing cell compares false (true for "!="). Ordering a column
  * against a value of another kind is a CBAG_TYPE error. value is copied. */
-cbag_frame *cbag_frame_filter(cbag_frame *f, const char *column,
-                              const char *op, const cbag_val *value);
+cbag_frame *cbag_frame_filter(cbag_frame *f, const char *column, const char *op,
+                              const cbag_val *value);
 
 /* df.groupby(by)[column].AGG(): agg is "count", "size", "sum", "mean",
  * "min", "max" or "nunique"; column NULL: every other column (sum and mean:

@@ -16,6 +16,12 @@ for kind in "$@"; do
     *) echo "deps.sh: unknown kind $kind" >&2; exit 2 ;;
   esac
 done
+# node and npm for the local S3 server of the remote tests (s3rver, from
+# npm): Debian's packages where the machine has neither
+if [[ " ${want[*]} " == *" libcmocka-dev "* ]]; then
+  command -v node >/dev/null || want+=(nodejs)
+  command -v npm >/dev/null || want+=(npm)
+fi
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -25,26 +26,28 @@ static char *bag_repr(cbag *b) {
     return s;
 }
 
-#define assert_bag(b, expected)                                            \
-    do {                                                                   \
-        char *s_ = bag_repr(b);                                            \
-        assert_non_null(s_);                                               \
-        assert_string_equal(s_, expected);                                 \
-        free(s_);                                                          \
+#define assert_bag(b, expected)                                                \
+    do {                                                                       \
+        char *s_ = bag_repr(b);                                                \
+        assert_non_null(s_);                                                   \
+        assert_string_equal(s_, expected);                                     \
+        free(s_);                                                              \
     } while (0)
 
 static cbag *names(void) {
     const char *n[] = {"Alice", "Bob", "Charlie", "Dan", "Edith", "Frank"};
     cbag_call *m = cbag_main(cx);
     cbag_val *l = cbag_new_list(m, 6);
-    for (int i = 0; i < 6; i++) cbag_append(m, l, cbag_new_strz(m, n[i]));
+    for (int i = 0; i < 6; i++)
+        cbag_append(m, l, cbag_new_strz(m, n[i]));
     return cbag_from_sequence(cx, l, 0, 0);
 }
 
 static cbag *ints(int n) {
     cbag_call *m = cbag_main(cx);
     cbag_val *l = cbag_new_list(m, (size_t)n);
-    for (int i = 0; i < n; i++) cbag_append(m, l, cbag_new_int(m, i));
+    for (int i = 0; i < n; i++)
+        cbag_append(m, l, cbag_new_int(m, i));
     return cbag_from_sequence(cx, l, 0, 0);
 }
 
@@ -80,12 +83,13 @@ static const cbag_val *kmax(cbag_call *c, size_t argc,
 static const cbag_val *klen(cbag_call *c, size_t argc,
                             const cbag_val *const *argv, void *ud) {
     (void)ud, (void)argc;
-    const cbag_val *t[2] = {argv[0], cbag_new_int(c, (int64_t)cbag_len(argv[1]))};
+    const cbag_val *t[2] = {argv[0],
+                            cbag_new_int(c, (int64_t)cbag_len(argv[1]))};
     return cbag_new_tuplev(c, 2, t);
 }
 
-static const cbag_val *maxop(cbag_call *c, const cbag_val *a,
-                             const cbag_val *b, void *ud) {
+static const cbag_val *maxop(cbag_call *c, const cbag_val *a, const cbag_val *b,
+                             void *ud) {
     (void)c, (void)ud;
     return cbag_cmp(a, b) >= 0 ? a : b;
 }
@@ -182,6 +186,115 @@ static void test_equal_keys(void **state) {
                "[(1, [1, 1.0, True]), ('1', ['1'])]");
 }
 
+/* groupby over parsed JSON lines: the shuffle takes whole batches of
+ * parsed records (adopt), copies them when a filter keeps few, and spills
+ * under a small budget; all three give what foldby counts. */
+static const cbag_val *count_and_sum(cbag_call *c, size_t argc,
+                                     const cbag_val *const *argv, void *ud) {
+    (void)ud, (void)argc;
+    int64_t n = 0;
+    for (size_t i = 0; i < cbag_len(argv[1]); i++) {
+        const cbag_val *r = cbag_at(argv[1], (int64_t)i);
+        n += (int64_t)cbag_len(cbag_get(r, "t"));
+    }
+    const cbag_val *t[3] = {argv[0],
+                            cbag_new_int(c, (int64_t)cbag_len(argv[1])),
+                            cbag_new_int(c, n)};
+    return cbag_new_tuplev(c, 3, t);
+}
+
+static const cbag_val *incr_t(cbag_call *c, const cbag_val *tot,
+                              const cbag_val *x, void *ud) {
+    (void)ud;
+    const cbag_val *t[2] = {
+        cbag_new_int(c, cbag_int_value(cbag_at(tot, 0)) + 1),
+        cbag_new_int(c, cbag_int_value(cbag_at(tot, 1)) +
+                            (int64_t)cbag_len(cbag_get(x, "t")))};
+    return cbag_new_tuplev(c, 2, t);
+}
+
+static const cbag_val *add_pairs(cbag_call *c, const cbag_val *a,
+                                 const cbag_val *b, void *ud) {
+    (void)ud;
+    const cbag_val *t[2] = {cbag_new_int(c, cbag_int_value(cbag_at(a, 0)) +
+                                                cbag_int_value(cbag_at(b, 0))),
+                            cbag_new_int(c, cbag_int_value(cbag_at(a, 1)) +
+                                                cbag_int_value(cbag_at(b, 1)))};
+    return cbag_new_tuplev(c, 2, t);
+}
+
+static int every_9th(cbag_call *c, const cbag_val *x, void *ud) {
+    (void)c, (void)ud;
+    return cbag_int_value(cbag_get(x, "id")) % 9 == 0;
+}
+
+static void check_json_groupby(cbag_ctx *ctx, const char *path, bool sparse) {
+    cbag *js = cbag_map(cbag_read_text(ctx, path, NULL), cbag_json_loads, NULL);
+    if (sparse) js = cbag_filter(js, every_9th, NULL);
+    cbag *g = cbag_starmap(cbag_groupby(js, "name", 0), count_and_sum, NULL);
+    cbag_result *r = cbag_compute(g);
+    assert_non_null(r);
+    /* The same counts through foldby, as (key, (n, sum)). */
+    cbag_call *m = cbag_main(ctx);
+    const cbag_val *z[2] = {cbag_new_int(m, 0), cbag_new_int(m, 0)};
+    cbag_foldby_options fo = {.initial = cbag_new_tuplev(m, 2, z),
+                              .combine = add_pairs};
+    cbag_result *f = cbag_compute(cbag_foldby(js, "name", incr_t, &fo, NULL));
+    assert_non_null(f);
+    const cbag_val *gv = cbag_result_value(r), *fv = cbag_result_value(f);
+    assert_int_equal(cbag_len(gv), cbag_len(fv));
+    for (size_t i = 0; i < cbag_len(gv); i++) {
+        const cbag_val *e = cbag_at(gv, (int64_t)i);
+        size_t j = 0;
+        while (j < cbag_len(fv) &&
+               !cbag_eq(cbag_at(cbag_at(fv, (int64_t)j), 0), cbag_at(e, 0)))
+            j++;
+        assert_true(j < cbag_len(fv));
+        const cbag_val *acc = cbag_at(cbag_at(fv, (int64_t)j), 1);
+        assert_true(cbag_eq(cbag_at(e, 1), cbag_at(acc, 0)));
+        assert_true(cbag_eq(cbag_at(e, 2), cbag_at(acc, 1)));
+    }
+    cbag_result_free(r);
+    cbag_result_free(f);
+}
+
+static void test_groupby_json_text(void **state) {
+    (void)state;
+    char dir[] = "/tmp/cbag-test-keyed-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128], glob[128];
+    const char *names[] = {"Alice", "Bob", "Charlie", "Dan", "Edith"};
+    for (int f = 0; f < 3; f++) {
+        snprintf(path, sizeof path, "%s/part-%d.json", dir, f);
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        for (int i = 0; i < 6000; i++) {
+            int id = f * 6000 + i;
+            fprintf(fp, "{\"id\": %d, \"name\": \"%s\", \"t\": [", id,
+                    names[(id * 7) % 5]);
+            for (int k = 0; k < id % 13; k++)
+                fprintf(fp, "%s{\"a\": %d, \"s\": \"x%d\"}", k ? ", " : "", k,
+                        id);
+            fprintf(fp, "]}\n");
+        }
+        fclose(fp);
+    }
+    snprintf(glob, sizeof glob, "%s/*.json", dir);
+    check_json_groupby(cx, glob, false);
+    check_json_groupby(cx, glob, true);
+    cbag_options o = {.workers = 2, .memory_limit = 1 << 20};
+    cbag_ctx *small = cbag_open(&o);
+    assert_non_null(small);
+    check_json_groupby(small, glob, false);
+    check_json_groupby(small, glob, true);
+    cbag_close(small);
+    for (int f = 0; f < 3; f++) {
+        snprintf(path, sizeof path, "%s/part-%d.json", dir, f);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 static int setup(void **state) {
     (void)state;
     cbag_options o = {0};
@@ -202,6 +315,7 @@ int main(void) {
         cmocka_unit_test(test_tutorial_foldby),
         cmocka_unit_test(test_foldby_records),
         cmocka_unit_test(test_equal_keys),
+        cmocka_unit_test(test_groupby_json_text),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -87,3 +87,26 @@ void cbag__arena_free(cbag__arena *a) {
     a->used = 0;
     a->epoch++;
 }
+
+void cbag__arena_adopt(cbag__arena *dst, cbag__arena *src) {
+    cbag__chunk *c = src->chunks;
+    if (!c) return;
+    /* dst keeps bumping in its current chunk: src's chunks go behind it. */
+    cbag__chunk *last = c;
+    while (last->next)
+        last = last->next;
+    if (dst->chunks) {
+        last->next = dst->chunks->next;
+        dst->chunks->next = c;
+    } else {
+        last->next = NULL;
+        dst->chunks = c;
+        dst->cur = src->cur;
+        dst->end = src->end;
+    }
+    dst->used += src->used;
+    src->chunks = NULL;
+    src->cur = src->end = NULL;
+    src->used = 0;
+    src->epoch++;
+}

@@ -37,6 +37,11 @@ static inline void *cbag__arena_alloc(cbag__arena *a, size_t n) {
     return cbag__arena_alloc_slow(a, n);
 }
 
+/* Moves every chunk of src into dst, so that what was allocated in src
+ * lives as long as dst; src is left empty (as after a reset: its epoch is
+ * bumped). A sink that keeps most of a batch takes the batch's memory
+ * instead of copying each value out of it. */
+void cbag__arena_adopt(cbag__arena *dst, cbag__arena *src);
 /* Bytes handed out since the last reset. */
 static inline size_t cbag__arena_used(const cbag__arena *a) { return a->used; }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "bytes.h"
 #include "mem.h"
 #include "value.h"
 
@@ -54,8 +55,7 @@ bool cbag_eq(const cbag_val *a, const cbag_val *b) {
     switch (a->type) {
     case CBAG_NULL: return true;
     case CBAG_STR:
-        return a->len == b->len &&
-               (a->len == 0 || memcmp(a->u.s, b->u.s, a->len) == 0);
+        return a->len == b->len && cbag__mem_eq(a->u.s, b->u.s, a->len);
     case CBAG_LIST:
     case CBAG_TUPLE: {
         const cbag__seq *s = a->u.seq, *t = b->u.seq;

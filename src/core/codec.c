@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "mem.h"
 #include "utf8.h"
 
@@ -58,15 +59,7 @@ static long keys_find(const cbag__codec_keys *k, const char *base,
          i = (i + 1) & (SLOTS - 1)) {
         uint32_t e = k->slot[i] - 1u;
         if (k->hash[e] != h || k->len[e] != len) continue;
-        const char *q = base ? base + k->at[e] : k->p[e];
-        if (len <= 16) { /* short keys, the usual ones: no call */
-            uint64_t a1, a2, b1, b2;
-            key_words(q, len, &a1, &a2);
-            key_words(s, len, &b1, &b2);
-            if (a1 == b1 && a2 == b2) return e;
-        } else if (!memcmp(q, s, len)) {
-            return e;
-        }
+        if (cbag__mem_eq(base ? base + k->at[e] : k->p[e], s, len)) return e;
     }
     return -1;
 }

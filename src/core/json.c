@@ -17,6 +17,7 @@
  *  - duplicate keys: the last value wins at the first key's position, as a
  *    Python dict does. */
 #include "json.h"
+#include "bytes.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -93,9 +94,8 @@ static int grow(void **buf, uint32_t *cap, size_t size, int *heap) {
 }
 
 static inline cbag_val *push_val(parser *ps) {
-    if (ps->nvals == ps->capvals &&
-        grow((void **)&ps->vals, &ps->capvals, sizeof(cbag_val),
-             &ps->heap_vals)) {
+    if (ps->nvals == ps->capvals && grow((void **)&ps->vals, &ps->capvals,
+                                         sizeof(cbag_val), &ps->heap_vals)) {
         oom(ps);
         return NULL;
     }
@@ -113,12 +113,13 @@ static inline const unsigned char *skip_ws(const unsigned char *p,
 /* Bytes that end the fast scan of a string body: '"', '\\', controls and
  * everything >= 0x80 (validated separately). */
 static const unsigned char str_special[256] = {
-    ['"'] = 1,  ['\\'] = 1, [0] = 1,    [1] = 1,    [2] = 1,    [3] = 1,
-    [4] = 1,    [5] = 1,    [6] = 1,    [7] = 1,    [8] = 1,    [9] = 1,
-    [10] = 1,   [11] = 1,   [12] = 1,   [13] = 1,   [14] = 1,   [15] = 1,
-    [16] = 1,   [17] = 1,   [18] = 1,   [19] = 1,   [20] = 1,   [21] = 1,
-    [22] = 1,   [23] = 1,   [24] = 1,   [25] = 1,   [26] = 1,   [27] = 1,
-    [28] = 1,   [29] = 1,   [30] = 1,   [31] = 1,   [0x80 ... 0xFF] = 2};
+    ['"'] = 1, ['\\'] = 1, [0] = 1,  [1] = 1,  [2] = 1,
+    [3] = 1,   [4] = 1,    [5] = 1,  [6] = 1,  [7] = 1,
+    [8] = 1,   [9] = 1,    [10] = 1, [11] = 1, [12] = 1,
+    [13] = 1,  [14] = 1,   [15] = 1, [16] = 1, [17] = 1,
+    [18] = 1,  [19] = 1,   [20] = 1, [21] = 1, [22] = 1,
+    [23] = 1,  [24] = 1,   [25] = 1, [26] = 1, [27] = 1,
+    [28] = 1,  [29] = 1,   [30] = 1, [31] = 1, [0x80 ... 0xFF] = 2};
 
 /* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0. */
 static inline int utf8_seq(const unsigned char *p, const unsigned char *end) {
@@ -130,7 +131,7 @@ static inline int utf8_seq(const unsigned char *p, const unsigned char *end) {
     if (c >= 0xE0 && c <= 0xEF) {
         if (left < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
             return 0;
-        if (c == 0xE0 && p[1] < 0xA0) return 0; /* overlong */
+        if (c == 0xE0 && p[1] < 0xA0) return 0;  /* overlong */
         if (c == 0xED && p[1] >= 0xA0) return 0; /* surrogate */
         return 3;
     }
@@ -138,7 +139,7 @@ static inline int utf8_seq(const unsigned char *p, const unsigned char *end) {
         if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
             (p[3] & 0xC0) != 0x80)
             return 0;
-        if (c == 0xF0 && p[1] < 0x90) return 0; /* overlong */
+        if (c == 0xF0 && p[1] < 0x90) return 0;  /* overlong */
         if (c == 0xF4 && p[1] >= 0x90) return 0; /* > U+10FFFF */
         return 4;
     }
@@ -202,7 +203,8 @@ static const unsigned char *parse_string(parser *ps, const unsigned char *q,
             if ((hi | ((lt | zq | zb) & 0x8080808080808080ull)) != 0) break;
             p += 8;
         }
-        while (p < end && !str_special[*p]) p++;
+        while (p < end && !str_special[*p])
+            p++;
         if (p >= end) return fail(ps, p, "unterminated string"), NULL;
         unsigned c = *p;
         if (c == '"') break;
@@ -218,10 +220,12 @@ static const unsigned char *parse_string(parser *ps, const unsigned char *q,
                     unsigned lo;
                     if (end - p < 12 || p[6] != '\\' || p[7] != 'u' ||
                         hex4(p + 8, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-                        return fail(ps, p, "unpaired surrogate in \\u escape"), NULL;
+                        return fail(ps, p, "unpaired surrogate in \\u escape"),
+                               NULL;
                     p += 12;
                 } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                    return fail(ps, p, "unpaired surrogate in \\u escape"), NULL;
+                    return fail(ps, p, "unpaired surrogate in \\u escape"),
+                           NULL;
                 } else {
                     p += 6;
                 }
@@ -284,17 +288,17 @@ static const unsigned char *parse_string(parser *ps, const unsigned char *q,
 
 /* An object key: short plain keys come from the cache, others are parsed
  * as strings. */
-static inline const unsigned char *parse_key(parser *ps,
-                                             const unsigned char *q,
+static inline const unsigned char *parse_key(parser *ps, const unsigned char *q,
                                              cbag_val *v) {
     const unsigned char *s = q + 1, *p = s, *end = ps->end;
     const unsigned char *lim = end - s > 64 ? s + 64 : end;
-    while (p < lim && !str_special[*p]) p++;
+    while (p < lim && !str_special[*p])
+        p++;
     if (p >= lim || *p != '"') return parse_string(ps, q, v);
     uint32_t len = (uint32_t)(p - s);
     unsigned h = (len * 7u ^ (len ? s[0] * 3u + s[len - 1] : 0u)) & 31u;
     if (ps->keys[h].s && ps->keys[h].len == len &&
-        memcmp(ps->keys[h].s, s, len) == 0) {
+        cbag__mem_eq(ps->keys[h].s, s, len)) {
         cbag__set_str_ref(v, ps->keys[h].s, len);
         return p + 1;
     }
@@ -324,7 +328,7 @@ static const unsigned char *parse_number(parser *ps, const unsigned char *p,
     if (p >= end || *p < '0' || *p > '9')
         return fail(ps, start, "expected a digit in number"), NULL;
     uint64_t m = 0;
-    int digits = 0; /* significant digits accumulated in m */
+    int digits = 0;  /* significant digits accumulated in m */
     int dropped = 0; /* integer digits that did not fit in m */
     if (*p == '0') {
         p++;
@@ -436,7 +440,7 @@ static int close_container(parser *ps, cbag_val *out) {
                 uint32_t j = 0;
                 while (j < d->len &&
                        !(d->entries[j].key.len == k->len &&
-                         memcmp(d->entries[j].key.u.s, k->u.s, k->len) == 0))
+                         cbag__mem_eq(d->entries[j].key.u.s, k->u.s, k->len)))
                     j++;
                 d->entries[j].val = items[2 * i + 1];
                 if (j == d->len) {
@@ -472,7 +476,7 @@ static int open_container(parser *ps, const unsigned char *p, int object) {
 /* The grammar as a loop over states: a value is expected, or a value was
  * just finished inside the top container. */
 static const unsigned char *parse(parser *ps, const unsigned char *p,
-                                 cbag_val *out) {
+                                  cbag_val *out) {
     const unsigned char *end = ps->end;
     cbag_val done; /* the value just finished */
     for (;;) {
@@ -529,8 +533,7 @@ static const unsigned char *parse(parser *ps, const unsigned char *p,
                 if (!f->object) goto value;
                 p = skip_ws(p, end);
                 if (p >= end || *p != '"')
-                    return fail(ps, p, "expected a string key after ','"),
-                           NULL;
+                    return fail(ps, p, "expected a string key after ','"), NULL;
                 goto key;
             }
             if (c == (f->object ? '}' : ']')) {
@@ -588,8 +591,12 @@ int cbag__json_parse(cbag__arena *a, const char *s, size_t len, cbag_val *out,
 static const char hexd[] = "0123456789abcdef";
 
 static void put_u(cbag__buf *b, unsigned cp) {
-    char e[6] = {'\\', 'u', hexd[cp >> 12 & 15], hexd[cp >> 8 & 15],
-                 hexd[cp >> 4 & 15], hexd[cp & 15]};
+    char e[6] = {'\\',
+                 'u',
+                 hexd[cp >> 12 & 15],
+                 hexd[cp >> 8 & 15],
+                 hexd[cp >> 4 & 15],
+                 hexd[cp & 15]};
     cbag__buf_put(b, e, 6);
 }
 
@@ -602,7 +609,8 @@ static void write_str(cbag__buf *b, const char *s, size_t n, int ascii) {
         while (p < end && *p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x7F)
             p++;
         if (!ascii)
-            while (p < end && *p >= 0x20 && *p != '"' && *p != '\\') p++;
+            while (p < end && *p >= 0x20 && *p != '"' && *p != '\\')
+                p++;
         cbag__buf_put(b, run, (size_t)(p - run));
         if (p >= end) break;
         unsigned c = *p;
@@ -629,11 +637,11 @@ static void write_str(cbag__buf *b, const char *s, size_t n, int ascii) {
                 p++;
                 continue;
             }
-            unsigned cp = k == 2   ? (c & 0x1F) << 6 | (p[1] & 0x3F)
-                          : k == 3 ? (c & 0x0F) << 12 | (p[1] & 0x3F) << 6 |
-                                         (p[2] & 0x3F)
-                                   : (c & 0x07) << 18 | (p[1] & 0x3F) << 12 |
-                                         (p[2] & 0x3F) << 6 | (p[3] & 0x3F);
+            unsigned cp =
+                k == 2   ? (c & 0x1F) << 6 | (p[1] & 0x3F)
+                : k == 3 ? (c & 0x0F) << 12 | (p[1] & 0x3F) << 6 | (p[2] & 0x3F)
+                         : (c & 0x07) << 18 | (p[1] & 0x3F) << 12 |
+                               (p[2] & 0x3F) << 6 | (p[3] & 0x3F);
             if (cp >= 0x10000) {
                 cp -= 0x10000;
                 put_u(b, 0xD800 + (cp >> 10));
@@ -690,8 +698,12 @@ static int write_val(cbag__buf *b, const cbag_val *v, int fmt, int depth) {
             /* Python turns these keys into strings; others are errors. */
             switch (k->type) {
             case CBAG_STR: write_str(b, k->u.s, k->len, ascii); break;
-            case CBAG_INT: cbag__buf_printf(b, "\"%lld\"", (long long)k->u.i); break;
-            case CBAG_BOOL: cbag__buf_puts(b, k->u.i ? "\"true\"" : "\"false\""); break;
+            case CBAG_INT:
+                cbag__buf_printf(b, "\"%lld\"", (long long)k->u.i);
+                break;
+            case CBAG_BOOL:
+                cbag__buf_puts(b, k->u.i ? "\"true\"" : "\"false\"");
+                break;
             case CBAG_NULL: cbag__buf_puts(b, "\"null\""); break;
             case CBAG_FLOAT:
                 cbag__buf_putc(b, '"');

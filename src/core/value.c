@@ -7,6 +7,7 @@
  * once, and a value header stored elsewhere keeps pointing at the body,
  * which is never moved. */
 #include "value.h"
+#include "bytes.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -225,8 +226,7 @@ int cbag__dict_put(cbag__arena *a, cbag_val *d, const cbag_val *key,
 }
 
 static inline int key_is_str(const cbag_val *k, const char *s, size_t len) {
-    return k->type == CBAG_STR && k->len == len &&
-           (len == 0 || memcmp(k->u.s, s, len) == 0);
+    return k->type == CBAG_STR && k->len == len && cbag__mem_eq(k->u.s, s, len);
 }
 
 long cbag__dict_find_str(const cbag_val *dv, const char *key, size_t len) {
@@ -576,7 +576,7 @@ int cbag_set(cbag_call *c, cbag_val *d, const char *key, const cbag_val *x) {
     cbag__key_cache *kc = &c->keys[((uintptr_t)key >> 3) % CBAG__KEY_CACHE];
     size_t len;
     int hit = kc->ptr == key && kc->epoch == c->arena->epoch &&
-              strncmp(kc->copy, key, kc->len) == 0 && key[kc->len] == '\0';
+              cbag__mem_eq(kc->copy, key, kc->len) && key[kc->len] == '\0';
     len = hit ? kc->len : strlen(key);
     long i = cbag__dict_find_str(d, key, len);
     if (i >= 0) {
@@ -660,4 +660,3 @@ const cbag_val *cbag_key(cbag_call *c, const cbag_val *d, const char *key) {
     cbag__buf_free(&b);
     return NULL;
 }
-

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "frame.h"
 #include "mem.h"
 
@@ -76,7 +77,7 @@ static int key_eq(int t, const kref *a, const kref *b) {
     case F_BOOL: return a->i == b->i;
     case F_FLOAT: return a->f == b->f;
     case F_STR:
-        return a->s.len == b->s.len && memcmp(a->s.p, b->s.p, a->s.len) == 0;
+        return a->s.len == b->s.len && cbag__mem_eq(a->s.p, b->s.p, a->s.len);
     default: return cbag_eq(a->v, b->v);
     }
 }
@@ -188,7 +189,7 @@ static void ppart_free(ppart *p, size_t ncols) {
     memset(p, 0, sizeof *p);
 }
 
-static void cell_ref(const cbag__fcol *c, int t, size_t r, kref *k) {
+static inline void cell_ref(const cbag__fcol *c, int t, size_t r, kref *k) {
     switch (t) {
     case F_INT: k->i = ((const int64_t *)c->data)[r]; break;
     case F_FLOAT: k->f = ((const double *)c->data)[r]; break;
@@ -204,7 +205,7 @@ static void cell_ref(const cbag__fcol *c, int t, size_t r, kref *k) {
 }
 
 /* A cell that counts as missing: no value, NaN, an object None. */
-static int cell_missing(const cbag__fcol *c, int t, size_t r) {
+static inline int cell_missing(const cbag__fcol *c, int t, size_t r) {
     if (!cbag__fvalid(c, r)) return 1;
     if (t == F_FLOAT) return isnan(((const double *)c->data)[r]);
     if (t == F_OBJ) return ((const cbag_val *)c->data)[r].type == CBAG_NULL;
@@ -247,8 +248,12 @@ static int assign_groups(const plan *pl, const cbag__fpart *part, ppart *pp,
         }
         kref k;
         cell_ref(kc, t, r, &k);
-        /* Keys often come in runs (rows of one record): skip the hash. */
-        if (last >= 0 && key_eq(t, &k, &lastk)) {
+        /* Keys often come in runs (rows of one record): skip the hash.
+         * String keys, the usual case, are compared inline. */
+        if (last >= 0 &&
+            (t == F_STR ? k.s.len == lastk.s.len &&
+                              cbag__mem_eq(k.s.p, lastk.s.p, k.s.len)
+                        : key_eq(t, &k, &lastk))) {
             if (gid) gid[r] = (int32_t)last;
             pp->size[last]++;
             continue;
@@ -334,8 +339,8 @@ static int agg_task(cbag__worker *w, size_t part, void *arg) {
             if (c->valid || t == F_FLOAT || t == F_OBJ) need_rows = 1;
         }
     }
-    int32_t *gid = need_rows ? cbag__malloc((p->n ? p->n : 1) * sizeof *gid)
-                             : NULL;
+    int32_t *gid =
+        need_rows ? cbag__malloc((p->n ? p->n : 1) * sizeof *gid) : NULL;
     int rc = gid || !need_rows ? assign_groups(pl, p, pp, gid) : -1;
     size_t ng = pp->groups.n, nc = pl->ncols;
     if (!rc) {

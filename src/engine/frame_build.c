@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "frame.h"
 #include "mem.h"
 
@@ -340,28 +341,8 @@ static long find_col(const fsink *f, const char *name, size_t len) {
 /* ------------------------------------------------------------------------ */
 /* The sink                                                                 */
 
-/* Short keys compare faster inline, a word at a time (two overlapping
- * loads cover 4 to 16 bytes), than through memcmp. */
 static inline int name_is(const colb *c, const cbag_val *k) {
-    size_t n = k->len;
-    if (c->namelen != n) return 0;
-    const char *a = c->name, *b = k->u.s;
-    if (n > 16) return memcmp(a, b, n) == 0;
-    if (n >= 8) {
-        uint64_t x, y, z, t;
-        memcpy(&x, a, 8), memcpy(&y, b, 8);
-        memcpy(&z, a + n - 8, 8), memcpy(&t, b + n - 8, 8);
-        return x == y && z == t;
-    }
-    if (n >= 4) {
-        uint32_t x, y, z, t;
-        memcpy(&x, a, 4), memcpy(&y, b, 4);
-        memcpy(&z, a + n - 4, 4), memcpy(&t, b + n - 4, 4);
-        return x == y && z == t;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (a[i] != b[i]) return 0;
-    return 1;
+    return c->namelen == k->len && cbag__mem_eq(c->name, k->u.s, k->len);
 }
 
 static int push_dict(fsink *f, const cbag_val *x) {

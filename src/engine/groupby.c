@@ -160,6 +160,12 @@ static int encode_pairs(cbag__buf *enc, const cbag_val *q, uint32_t n,
 /* ------------------------------------------------------------------------ */
 /* Stage 1                                                                  */
 
+/* Where a pair pushed in the batch in flight went: bucket, index of its
+ * key (the value follows). */
+typedef struct {
+    uint32_t bucket, at;
+} pending_pair;
+
 typedef struct {
     cbag__sink s;
     const cbag *b;
@@ -169,7 +175,69 @@ typedef struct {
     group_state *g;
     size_t mine; /* bytes of a counted in g->held */
     cbag__buf enc;
+    /* The pairs of the batch in flight still point into the batch arena.
+     * When the batch ends they are copied out, or, when the input may keep
+     * them there (adopt) and they are most of the batch, the batch's chunks
+     * are taken over whole: no copy at all. */
+    int adopt;
+    pending_pair *pend;
+    size_t npend, cappend;
+    size_t pend_bytes; /* deep size of the pending pairs */
+    size_t counted;    /* bytes of mine added to g->held */
+    int failed;        /* a flush failed; the worker holds the message */
 } shuffle_sink;
+
+/* Whether every value the pipeline of b pushes lives in the worker's batch
+ * arena or longer (the graph, a barrier's partitions): raw text lines,
+ * zip and map_partitions point into buffers that die at a flush, and
+ * other barriers' outputs are not known here, so they are copied. */
+static int batch_or_longer(const cbag *b) {
+    for (;;) {
+        switch (b->kind) {
+        case K_SEQ:
+        case K_RANGE: return 1;
+        case K_CONCAT:
+            for (size_t i = 0; i < b->nins; i++)
+                if (!batch_or_longer(b->ins[i])) return 0;
+            return 1;
+        case K_MAP:
+            if (b->fn.map == cbag_json_loads && b->in->kind == K_TEXT) return 1;
+            b = b->in;
+            break;
+        case K_FILTER:
+        case K_REMOVE:
+        case K_STARMAP:
+        case K_PLUCK:
+        case K_FLATTEN: b = b->in; break;
+        default: return 0;
+        }
+    }
+}
+
+/* Bytes an arena holds for v and what it points to (an estimate: enough
+ * to tell whether the kept values are most of a batch). */
+static size_t deep_size(const cbag_val *v) {
+    switch (v->type) {
+    case CBAG_STR: return (size_t)v->len + 8;
+    case CBAG_LIST:
+    case CBAG_TUPLE: {
+        const cbag__seq *q = v->u.seq;
+        size_t n = sizeof *q + (size_t)q->cap * sizeof(cbag_val);
+        for (uint32_t i = 0; i < q->len; i++)
+            n += deep_size(&q->items[i]);
+        return n;
+    }
+    case CBAG_DICT: {
+        const cbag__dict *d = v->u.dict;
+        size_t n = sizeof *d + (size_t)d->cap * sizeof d->entries[0] +
+                   (d->index_mask ? (d->index_mask + 1) * 4u : 0);
+        for (uint32_t i = 0; i < d->len; i++)
+            n += deep_size(&d->entries[i].key) + deep_size(&d->entries[i].val);
+        return n;
+    }
+    default: return 0;
+    }
+}
 
 static int init_buckets(shuffle_sink *sh) {
     for (size_t j = 0; j < sh->b->nparts; j++)
@@ -199,8 +267,8 @@ static int spill_buckets(shuffle_sink *sh) {
     }
     cbag__arena_free(sh->a); /* really give the memory back */
     cbag__arena_init(sh->a, 0);
-    atomic_fetch_sub(&g->held, sh->mine);
-    sh->mine = 0;
+    atomic_fetch_sub(&g->held, sh->counted);
+    sh->mine = sh->counted = 0;
     if (init_buckets(sh))
         return cbag__fail(w, sh->b->name, CBAG_NOMEM, "out of memory");
     return 0;
@@ -208,23 +276,69 @@ static int spill_buckets(shuffle_sink *sh) {
 
 static int shuffle_push(cbag__sink *s, const cbag_val *x) {
     shuffle_sink *sh = (shuffle_sink *)s;
+    if (sh->failed) return -1;
     const cbag__keyed *k = sh->b->keyed;
     const cbag_val *key =
         cbag__key_of(s->w, sh->b->name, k->field, k->key_fn, k->ud, x);
     if (!key) return -1;
-    cbag_val *bk = &sh->buckets[cbag__bucket_of(key, sh->b->nparts)];
+    size_t j = cbag__bucket_of(key, sh->b->nparts);
+    cbag_val *bk = &sh->buckets[j];
     size_t before = cbag__arena_used(sh->a);
-    cbag_val kc, vc;
-    if (cbag__copy_into(sh->a, &kc, key) || cbag__copy_into(sh->a, &vc, x) ||
-        cbag__seq_push(sh->a, bk, &kc) || cbag__seq_push(sh->a, bk, &vc))
-        return cbag__fail(s->w, sh->b->name, CBAG_NOMEM,
-                          "out of memory in the shuffle");
+    if (sh->npend == sh->cappend) {
+        size_t cap = sh->cappend ? 2 * sh->cappend : 1024;
+        pending_pair *p = cbag__realloc(sh->pend, cap * sizeof *p);
+        if (!p) goto oom;
+        sh->pend = p;
+        sh->cappend = cap;
+    }
+    sh->pend[sh->npend].bucket = (uint32_t)j;
+    sh->pend[sh->npend].at = bk->u.seq->len;
+    if (cbag__seq_push(sh->a, bk, key) || cbag__seq_push(sh->a, bk, x))
+        goto oom;
+    sh->npend++;
+    if (sh->adopt) sh->pend_bytes += deep_size(key) + deep_size(x);
+    sh->mine += cbag__arena_used(sh->a) - before;
+    return 0;
+oom:
+    return cbag__fail(s->w, sh->b->name, CBAG_NOMEM,
+                      "out of memory in the shuffle");
+}
+
+/* The batch arena is about to be reset: the pending pairs move out of it,
+ * then the memory held is checked against the budget. */
+static int settle(shuffle_sink *sh) {
+    cbag__worker *w = sh->s.w;
+    size_t before = cbag__arena_used(sh->a);
+    size_t batch = cbag__arena_used(&w->batch);
+    if (sh->npend && sh->adopt && 2 * sh->pend_bytes >= batch) {
+        cbag__arena_adopt(sh->a, &w->batch);
+    } else {
+        for (size_t i = 0; i < sh->npend; i++) {
+            cbag__seq *q = sh->buckets[sh->pend[i].bucket].u.seq;
+            cbag_val *kv = &q->items[sh->pend[i].at], c[2];
+            if (cbag__copy_into(sh->a, &c[0], &kv[0]) ||
+                cbag__copy_into(sh->a, &c[1], &kv[1]))
+                return cbag__fail(w, sh->b->name, CBAG_NOMEM,
+                                  "out of memory in the shuffle");
+            kv[0] = c[0];
+            kv[1] = c[1];
+        }
+    }
+    sh->npend = 0;
+    sh->pend_bytes = 0;
     size_t grown = cbag__arena_used(sh->a) - before;
     sh->mine += grown;
-    size_t held = atomic_fetch_add(&sh->g->held, grown) + grown;
+    size_t held = atomic_fetch_add(&sh->g->held, sh->mine - sh->counted) +
+                  (sh->mine - sh->counted);
+    sh->counted = sh->mine;
     if (held > sh->g->budget && sh->mine >= sh->g->min_spill)
         return spill_buckets(sh);
     return 0;
+}
+
+static void shuffle_flush(cbag__sink *s) {
+    shuffle_sink *sh = (shuffle_sink *)s;
+    if (!sh->failed && settle(sh)) sh->failed = 1;
 }
 
 static void no_flush(cbag__sink *s) { (void)s; }
@@ -308,6 +422,7 @@ typedef struct {
     cbag *b;
     cbag__mat *mat;
     group_state *g;
+    int adopt; /* batch_or_longer(b->in) */
 } group_arg;
 
 static int encode_task(cbag__worker *w, size_t part, void *arg) {
@@ -340,22 +455,25 @@ static int encode_task(cbag__worker *w, size_t part, void *arg) {
 static int split_task(cbag__worker *w, size_t part, void *arg) {
     group_arg *ga = arg;
     size_t nout = ga->b->nparts;
-    shuffle_sink sh = {{shuffle_push, no_flush, NULL, ga->b, w},
-                       ga->b,
-                       part,
-                       &ga->mat->arenas[part],
-                       &ga->g->buckets[part * nout],
-                       ga->g,
-                       0,
-                       CBAG__BUF_INIT};
+    shuffle_sink sh = {.s = {shuffle_push, shuffle_flush, NULL, ga->b, w},
+                       .b = ga->b,
+                       .part = part,
+                       .a = &ga->mat->arenas[part],
+                       .buckets = &ga->g->buckets[part * nout],
+                       .g = ga->g,
+                       .enc = CBAG__BUF_INIT,
+                       .adopt = ga->adopt};
     if (init_buckets(&sh))
         return cbag__fail(w, ga->b->name, CBAG_NOMEM, "out of memory");
     int r = cbag__run_part(w, ga->b->in, part, &sh.s);
     if (r == 1) r = 0;
+    if (!r && sh.failed) r = -1;
+    if (!r) r = settle(&sh);
     /* What finished partitions keep stays under half the budget. */
     if (!r && sh.mine && atomic_load(&ga->g->held) > ga->g->budget / 2)
         r = spill_buckets(&sh);
     cbag__buf_free(&sh.enc);
+    cbag__free(sh.pend);
     return r;
 }
 
@@ -511,7 +629,7 @@ int cbag__groupby_prepare(cbag_ctx *cx, cbag *b, cbag__mat *mat) {
     g->budget = cbag__memory_budget(cx);
     g->min_spill = g->budget / (4 * (size_t)cx->nw) + 1;
     atomic_init(&g->held, 0);
-    group_arg ga = {b, mat, g};
+    group_arg ga = {b, mat, g, batch_or_longer(b->in)};
     cbag__xchg split = {CBAG__X_SPLIT, NULL, NULL, NULL};
     int rc = cbag__run_stage(cx, b->in, 0, nin,
                              cx->mpi ? encode_task : split_task, &ga, &split);

@@ -6,6 +6,7 @@
 
 #include "engine.h"
 #include "io/io.h"
+#include "io/remote.h"
 #include "json.h"
 #include "mem.h"
 
@@ -75,9 +76,18 @@ cbag *cbag_read_textv(cbag_ctx *cx, size_t n, const char *const *patterns,
         o.delim = d;
     }
     char err[1024];
+    /* the storage options, defaults resolved now, live in the graph */
+    cbag__storage *st = cbag__galloc(cx, sizeof *st);
+    if (!st) return NULL;
+    int rc = cbag__storage_init(st, &opt->storage, err, sizeof err);
+    if (rc) {
+        cbag__error(cx, rc, "read_text: %s", err);
+        return NULL;
+    }
+    o.storage = st;
     cbag__text_part *parts = NULL;
     size_t nparts = 0;
-    int rc = cbag__text_plan(patterns, n, &o, &parts, &nparts, err, sizeof err);
+    rc = cbag__text_plan(patterns, n, &o, &parts, &nparts, err, sizeof err);
     if (rc) {
         cbag__error(cx, rc, "%s", err);
         return NULL;
@@ -85,9 +95,8 @@ cbag *cbag_read_textv(cbag_ctx *cx, size_t n, const char *const *patterns,
     /* The plan is malloc'd; the graph arena takes a copy so that closing the
      * context frees it with everything else. */
     text_src *src = cbag__galloc(cx, sizeof *src);
-    cbag__text_part *gp = src ? cbag__galloc(cx, (nparts ? nparts : 1) *
-                                                     sizeof *gp)
-                              : NULL;
+    cbag__text_part *gp =
+        src ? cbag__galloc(cx, (nparts ? nparts : 1) * sizeof *gp) : NULL;
     for (size_t i = 0; gp && i < nparts; i++) {
         gp[i] = parts[i];
         gp[i].files = cbag__galloc(cx, parts[i].nfiles * sizeof *gp[i].files);
@@ -168,12 +177,12 @@ static int line_value(cbag__worker *w, const cbag *b, cbag__lines *r,
     return 0;
 }
 
-int cbag__run_text(cbag__worker *w, const cbag *b, size_t part,
-                   cbag__sink *out, const cbag *json) {
+int cbag__run_text(cbag__worker *w, const cbag *b, size_t part, cbag__sink *out,
+                   const cbag *json) {
     text_src *src = src_of(b);
     char err[1024];
-    cbag__lines *r = cbag__lines_open(&src->parts[part], &src->o, err,
-                                      sizeof err);
+    cbag__lines *r =
+        cbag__lines_open(&src->parts[part], &src->o, err, sizeof err);
     if (!r) return cbag__fail(w, b->name, CBAG_IO, "%s", err);
     void *saved = w->lines;
     w->lines = r;
@@ -212,8 +221,8 @@ int cbag__run_text(cbag__worker *w, const cbag *b, size_t part,
                 rc = pr == CBAG_NOMEM
                          ? cbag__fail(w, json->name, pr, "out of memory")
                          : cbag__fail(w, json->name, pr,
-                                      "JSONDecodeError: %s at byte %zu",
-                                      je.msg, je.offset);
+                                      "JSONDecodeError: %s at byte %zu", je.msg,
+                                      je.offset);
                 break;
             }
         } else if (line_value(w, b, r, line, len, v)) {
@@ -271,6 +280,7 @@ typedef struct {
     const char *pattern;
     const cbag_textfiles_options *opt;
     int codec;
+    const cbag__storage *st;
 } write_arg;
 
 static int write_task(cbag__worker *w, size_t part, void *arg) {
@@ -293,15 +303,16 @@ static int write_task(cbag__worker *w, size_t part, void *arg) {
     } else {
         path = cbag__textfile_name(a->pattern, part, a->b->nparts);
     }
-    if (!path) return cbag__fail(w, "to_textfiles", CBAG_NOMEM, "out of memory");
+    if (!path)
+        return cbag__fail(w, "to_textfiles", CBAG_NOMEM, "out of memory");
     char err[1024];
-    cbag__out *o = cbag__out_open(path, a->codec, err, sizeof err);
+    cbag__out *o =
+        cbag__out_open_st(path, a->codec, -1, a->st, err, sizeof err);
     cbag__free(path);
     if (!o) return cbag__fail(w, "to_textfiles", CBAG_IO, "%s", err);
     write_sink ws = {{write_push, write_flush, NULL, a->b, w}, o, 0};
     int rc = cbag__run_part(w, a->b, part, &ws.s);
-    if (rc == 0 && ws.n && a->opt->last_endline &&
-        cbag__out_write(o, "\n", 1))
+    if (rc == 0 && ws.n && a->opt->last_endline && cbag__out_write(o, "\n", 1))
         rc = cbag__fail(w, "to_textfiles", CBAG_IO, "%s", cbag__out_error(o));
     if (rc) {
         cbag__out_abort(o);
@@ -329,15 +340,30 @@ int cbag_to_textfiles(cbag *b, const char *pattern,
     }
     int codec = parse_codec(opt->compression);
     if (codec == -2) {
-        cbag__error(cx, CBAG_INVALID,
-                    "to_textfiles: unknown compression '%s'", opt->compression);
+        cbag__error(cx, CBAG_INVALID, "to_textfiles: unknown compression '%s'",
+                    opt->compression);
         return CBAG_INVALID;
     }
-    write_arg a = {b, pattern, opt, codec};
-    if (cbag__prepare(cx, b)) return cx->code;
+    cbag__storage *st = cbag__malloc(sizeof *st);
+    if (!st) {
+        cbag__error(cx, CBAG_NOMEM, "to_textfiles: out of memory");
+        return CBAG_NOMEM;
+    }
+    int rc = cbag__storage_init(st, &opt->storage, err, sizeof err);
+    if (rc) {
+        cbag__free(st);
+        cbag__error(cx, rc, "to_textfiles: %s", err);
+        return rc;
+    }
+    write_arg a = {b, pattern, opt, codec, st};
+    if (cbag__prepare(cx, b)) {
+        cbag__free(st);
+        return cx->code;
+    }
     /* with mpi, each partition is written by the rank that computes it */
     cbag__xchg x = {CBAG__X_SPLIT, NULL, NULL, NULL};
-    int rc = cbag__run_stage(cx, b, 0, b->nparts, write_task, &a, &x);
+    rc = cbag__run_stage(cx, b, 0, b->nparts, write_task, &a, &x);
     cbag__release(b);
+    cbag__free(st);
     return rc;
 }

@@ -24,14 +24,19 @@
 #include "cbag.h"
 #include "io.h"
 #include "mem.h"
+#include "remote.h"
 #include "src.h"
 
 #define IN_CAP (256 * 1024)
 /* Decoders count in 32-bit lengths; a bigger request is simply cut. */
 #define MAX_CHUNK ((size_t)1 << 30)
 
+/* The raw bytes come from a file descriptor, or from an rstream for URLs:
+ * the decoders above them do not know which. */
 struct cbag__src {
     int fd, codec;
+    cbag__rstream *rs;  /* a URL's stream, else NULL */
+    cbag__storage *est; /* storage from the environment, when none given */
     char *path;
     uint64_t consumed; /* bytes read from the file */
     int state;         /* 0 reading, 1 at the end, <0 failed (-code) */
@@ -91,27 +96,14 @@ static int stalled(cbag__src *s, int progress, int *count) {
 
 /* The compression libraries that take an allocator get ours, so that the
  * tests' fault injection reaches them too. */
-/* Reads more input when all of it has been used: 0, or an error. */
-static int fill(cbag__src *s) {
-    if (s->in_pos < s->in_len || s->in_eof) return 0;
-    s->in_pos = s->in_len = 0;
-    for (;;) {
-        ssize_t k = read(s->fd, s->in, IN_CAP);
-        if (k < 0 && errno == EINTR) continue;
-        if (k < 0)
-            return (int)fail(s, CBAG_IO, "read failed: %s", strerror(errno));
-        if (k == 0) s->in_eof = 1;
-        s->in_len = (size_t)k;
+/* Up to n raw bytes of the file or URL: >=0, or minus a cbag_status. */
+static ssize_t raw_read(cbag__src *s, void *dst, size_t n) {
+    if (s->rs) {
+        ssize_t k = cbag__rstream_read(s->rs, dst, n);
+        if (k < 0) return fail(s, (int)-k, "%s", cbag__rstream_error(s->rs));
         s->consumed += (uint64_t)k;
-        return 0;
+        return k;
     }
-}
-
-static int at_end(const cbag__src *s) {
-    return s->in_eof && s->in_pos == s->in_len;
-}
-
-static ssize_t read_plain(cbag__src *s, unsigned char *dst, size_t n) {
     for (;;) {
         ssize_t k = read(s->fd, dst, n);
         if (k < 0 && errno == EINTR) continue;
@@ -119,6 +111,25 @@ static ssize_t read_plain(cbag__src *s, unsigned char *dst, size_t n) {
         s->consumed += (uint64_t)k;
         return k;
     }
+}
+
+/* Reads more input when all of it has been used: 0, or an error. */
+static int fill(cbag__src *s) {
+    if (s->in_pos < s->in_len || s->in_eof) return 0;
+    s->in_pos = s->in_len = 0;
+    ssize_t k = raw_read(s, s->in, IN_CAP);
+    if (k < 0) return (int)k;
+    if (k == 0) s->in_eof = 1;
+    s->in_len = (size_t)k;
+    return 0;
+}
+
+static int at_end(const cbag__src *s) {
+    return s->in_eof && s->in_pos == s->in_len;
+}
+
+static ssize_t read_plain(cbag__src *s, unsigned char *dst, size_t n) {
+    return raw_read(s, dst, n);
 }
 
 static const char *isal_error(int ret) {
@@ -421,13 +432,35 @@ void cbag__src_close(cbag__src *s) {
     default: break;
     }
     if (s->fd >= 0) close(s->fd);
+    cbag__rstream_close(s->rs);
+    cbag__free(s->est);
     cbag__free(s->in);
     cbag__free(s->path);
     cbag__free(s);
 }
 
+/* A URL's stream, in place of a file descriptor. */
+static int open_url(cbag__src *s, uint64_t offset, uint64_t end,
+                    const cbag__storage *st, char *err, size_t errlen,
+                    int *code) {
+    if (!st) {
+        s->est = cbag__malloc(sizeof *s->est);
+        if (!s->est) {
+            cbag__io_msg(err, errlen, "%s: out of memory", s->path);
+            *code = CBAG_NOMEM;
+            return -1;
+        }
+        *code = cbag__storage_init(s->est, NULL, err, errlen);
+        if (*code) return -1;
+        st = s->est;
+    }
+    s->rs = cbag__rstream_open(s->path, st, offset, end, err, errlen, code);
+    return s->rs ? 0 : -1;
+}
+
 cbag__src *cbag__src_open(const char *path, int codec, uint64_t offset,
-                          char *err, size_t errlen, int *code) {
+                          uint64_t end, const cbag__storage *st, char *err,
+                          size_t errlen, int *code) {
     *code = CBAG_NOMEM;
     cbag__src *s = cbag__calloc(1, sizeof *s);
     if (!s) {
@@ -438,14 +471,19 @@ cbag__src *cbag__src_open(const char *path, int codec, uint64_t offset,
     s->codec = codec;
     s->path = cbag__strdup(path);
     if (!s->path) goto nomem;
+    if (codec != CBAG__CODEC_NONE) offset = 0, end = UINT64_MAX;
+    if (cbag__is_url(path)) {
+        if (open_url(s, offset, end, st, err, errlen, code)) goto fail;
+        goto codec;
+    }
     s->fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (s->fd < 0 || fstat(s->fd, &st) != 0) {
+    struct stat sb;
+    if (s->fd < 0 || fstat(s->fd, &sb) != 0) {
         cbag__io_msg(err, errlen, "%s: %s", path, strerror(errno));
         *code = CBAG_IO;
         goto fail;
     }
-    if (S_ISDIR(st.st_mode)) {
+    if (S_ISDIR(sb.st_mode)) {
         cbag__io_msg(err, errlen, "%s: %s", path, strerror(EISDIR));
         *code = CBAG_IO;
         goto fail;
@@ -458,6 +496,7 @@ cbag__src *cbag__src_open(const char *path, int codec, uint64_t offset,
         goto fail;
     }
     posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+codec:
     if (codec == CBAG__CODEC_NONE) return s;
     s->in = cbag__malloc(IN_CAP);
     if (!s->in) goto nomem;

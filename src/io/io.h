@@ -52,6 +52,9 @@ typedef struct cbag__text_opts {
     const char *delim;
     size_t files_per_partition; /* 0/1: one file per partition */
     int encoding_errors;        /* CBAG__ENC_* */
+    /* For URLs (see remote.h); NULL: from the environment. Not copied:
+     * must outlive the plan's readers. */
+    const struct cbag__storage *storage;
 } cbag__text_opts;
 
 /* Expands each pattern (a glob with * ? [..], or a plain path) and splits
@@ -121,6 +124,11 @@ cbag__out *cbag__out_open(const char *path, int codec, char *err,
  * bz2 1..9, xz 0..9, zstd 1..22, lz4 0..12. */
 cbag__out *cbag__out_open_level(const char *path, int codec, int level,
                                 char *err, size_t errlen);
+/* The same for a path that may be an s3:// URL (an upload: see out.c),
+ * with storage options st (NULL: from the environment; copied). */
+cbag__out *cbag__out_open_st(const char *path, int codec, int level,
+                             const struct cbag__storage *st, char *err,
+                             size_t errlen);
 /* CBAG_OK or an error code; errors (ENOSPC, EFBIG, ...) name the path, the
  * message via cbag__out_error. After an error every call fails again. */
 int cbag__out_write(cbag__out *o, const void *p, size_t n);

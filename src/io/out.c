@@ -4,7 +4,12 @@
  * fsynced and renamed: rename is atomic, so a crashed or failed run never
  * leaves a file under the final name that looks complete but is not. The
  * leading dot keeps half-written files out of the globs of later reads.
- * Compressors get the data in 1 MB chunks. */
+ * Compressors get the data in 1 MB chunks.
+ *
+ * An s3:// name is written through a cbag__upload instead of a file
+ * descriptor (same compressors, same interface): nothing appears under
+ * the key until commit, which PUTs the object or completes its multipart
+ * upload; abort and failures abort the multipart upload. */
 #include <bzlib.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +28,7 @@
 #include "buf.h"
 #include "io.h"
 #include "mem.h"
+#include "remote.h"
 #include "src.h"
 
 #define CHUNK (1u << 20)
@@ -30,7 +36,8 @@
 struct cbag__out {
     char *path, *tmp;
     int fd, codec, level;
-    int code; /* 0, or the first error (a cbag_status) */
+    cbag__upload *up; /* an s3:// object, in place of fd and tmp */
+    int code;         /* 0, or the first error (a cbag_status) */
     int lib_init;
     unsigned char *ibuf; /* input staged for the compressor */
     size_t ilen;
@@ -147,7 +154,20 @@ static int out_fail(cbag__out *o, int code, const char *fmt, ...) {
     return code;
 }
 
+/* An upload's message names the URL already. */
+static int up_fail(cbag__out *o, int code, const char *msg) {
+    if (o->code) return o->code;
+    snprintf(o->err, sizeof o->err, "%s", msg);
+    o->code = code;
+    return code;
+}
+
 static int write_all(cbag__out *o, const void *p, size_t n) {
+    if (o->up) {
+        char msg[900];
+        int rc = cbag__upload_write(o->up, p, n, msg, sizeof msg);
+        return rc ? up_fail(o, rc, msg) : CBAG_OK;
+    }
     const char *s = p;
     while (n) {
         ssize_t k = write(o->fd, s, n);
@@ -283,6 +303,7 @@ const char *cbag__out_error(const cbag__out *o) {
 
 static void out_free(cbag__out *o) {
     if (o->fd >= 0) close(o->fd);
+    cbag__upload_abort(o->up);
     if (o->lib_init) {
         switch (o->codec) {
         case CBAG__CODEC_BZ2: BZ2_bzCompressEnd(&o->u.bz); break;
@@ -306,7 +327,21 @@ void cbag__out_abort(cbag__out *o) {
     out_free(o);
 }
 
+static int commit_upload(cbag__out *o, char *err, size_t errlen) {
+    if (!o->code && !flush_staged(o, 1)) {
+        char msg[900];
+        int rc = cbag__upload_commit(o->up, msg, sizeof msg);
+        o->up = NULL; /* freed by commit, even on failure */
+        if (rc) up_fail(o, rc, msg);
+    }
+    int code = o->code;
+    if (code) cbag__io_msg(err, errlen, "%s", o->err);
+    out_free(o); /* aborts the upload if it is still there */
+    return code;
+}
+
 int cbag__out_commit_err(cbag__out *o, char *err, size_t errlen) {
+    if (o->up) return commit_upload(o, err, errlen);
     if (!o->code && !flush_staged(o, 1)) {
         if (fsync(o->fd) != 0)
             out_fail(o, CBAG_IO, "fsync failed: %s", strerror(errno));
@@ -467,8 +502,27 @@ static int start_codec(cbag__out *o) {
     }
 }
 
+/* The upload that stands in for the temporary file. */
+static int open_upload(cbag__out *o, const cbag__storage *st) {
+    cbag__storage env;
+    char msg[900];
+    if (!st) {
+        int rc = cbag__storage_init(&env, NULL, msg, sizeof msg);
+        if (rc) return up_fail(o, rc, msg);
+        st = &env;
+    }
+    o->up = cbag__upload_open(o->path, st, 0, msg, sizeof msg);
+    return o->up ? CBAG_OK : up_fail(o, CBAG_IO, msg);
+}
+
 cbag__out *cbag__out_open_level(const char *path, int codec, int level,
                                 char *err, size_t errlen) {
+    return cbag__out_open_st(path, codec, level, NULL, err, errlen);
+}
+
+cbag__out *cbag__out_open_st(const char *path, int codec, int level,
+                             const cbag__storage *st, char *err,
+                             size_t errlen) {
     cbag__out *o = cbag__calloc(1, sizeof *o);
     if (!o || !(o->path = cbag__strdup(path))) {
         cbag__io_msg(err, errlen, "%s: out of memory", path);
@@ -478,17 +532,19 @@ cbag__out *cbag__out_open_level(const char *path, int codec, int level,
     o->fd = -1;
     o->codec = codec == CBAG__CODEC_INFER ? cbag__codec_from_path(path) : codec;
     o->level = level;
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    int url = cbag__is_url(path);
+    struct stat sb;
+    if (!url && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
         out_fail(o, CBAG_IO, "%s", strerror(EISDIR));
-    if (!o->code) make_parents(o);
+    if (!o->code && !url) make_parents(o);
     if (!o->code) {
         o->ibuf = cbag__malloc(CHUNK);
         o->ocap = CHUNK / 4;
         o->obuf = cbag__malloc(o->ocap);
         if (!o->ibuf || !o->obuf) out_fail(o, CBAG_NOMEM, "out of memory");
     }
-    if (!o->code) open_tmp(o);
+    if (!o->code && url) open_upload(o, st);
+    if (!o->code && !url) open_tmp(o);
     if (!o->code) start_codec(o);
     if (o->code) {
         cbag__io_msg(err, errlen, "%s", o->err);

@@ -46,9 +46,7 @@ static void rng_seed(rng *r, uint64_t seed, uint64_t stream) {
 }
 
 /* uniform in [0, 1) */
-static inline double uniform(rng *r) {
-    return cbag__uniform(r->s);
-}
+static inline double uniform(rng *r) { return cbag__uniform(r->s); }
 
 static double normal(rng *r) {
     if (r->have_spare) {

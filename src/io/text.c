@@ -42,6 +42,7 @@
 #include "buf.h"
 #include "io.h"
 #include "mem.h"
+#include "remote.h"
 #include "src.h"
 #include "utf8.h"
 
@@ -50,11 +51,11 @@
 
 typedef struct {
     char **v;
-    uint64_t *size;
+    uint64_t *size; /* UINT64_MAX: not known yet (check_file finds it) */
     size_t n, cap;
 } file_list;
 
-static int list_add(file_list *l, const char *path) {
+static int list_add_sized(file_list *l, const char *path, uint64_t size) {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
         char **v = cbag__realloc(l->v, cap * sizeof *v);
@@ -68,8 +69,17 @@ static int list_add(file_list *l, const char *path) {
     char *p = cbag__strdup(path);
     if (!p) return -1;
     l->v[l->n] = p;
-    l->size[l->n++] = 0;
+    l->size[l->n++] = size;
     return 0;
+}
+
+static int list_add(file_list *l, const char *path) {
+    return list_add_sized(l, path, UINT64_MAX);
+}
+
+/* cbag__s3_glob's callback */
+static int list_add_cb(void *ud, const char *path, uint64_t size) {
+    return list_add_sized(ud, path, size);
 }
 
 static void list_free(file_list *l) {
@@ -90,9 +100,27 @@ static int is_dir(const char *path) {
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Adds the files a pattern names: its glob matches, sorted. */
-static int expand(file_list *l, const char *pat, char *err, size_t errlen) {
-    if (!has_magic(pat)) {
+/* Adds the files a pattern names: its glob matches, sorted. A pattern
+ * with magic characters in an s3:// key lists the bucket; other URLs are
+ * one object each (HTTP has no listing). */
+static int expand(file_list *l, const char *pat, const cbag__storage *st,
+                  char *err, size_t errlen) {
+    if (cbag__is_s3(pat) && has_magic(pat)) {
+        size_t first = l->n;
+        char msg[900];
+        int rc = cbag__s3_glob(pat, st, list_add_cb, l, msg, sizeof msg);
+        if (rc) {
+            cbag__io_msg(err, errlen, "read_text: %s", msg);
+            return rc;
+        }
+        if (l->n == first) {
+            cbag__io_msg(err, errlen, "read_text: no files match '%s'", pat);
+            return CBAG_IO;
+        }
+        /* ListObjectsV2 returns keys in UTF-8 byte order: sorted already */
+        return CBAG_OK;
+    }
+    if (!has_magic(pat) || cbag__is_url(pat)) {
         if (list_add(l, pat)) goto nomem;
         return CBAG_OK;
     }
@@ -131,8 +159,15 @@ nomem:
 
 /* Opens each file once: a missing, unreadable or directory path is
  * reported now rather than halfway through a computation. */
-static int check_file(const char *path, uint64_t *size, char *err,
-                      size_t errlen) {
+static int check_file(const char *path, uint64_t *size,
+                      const cbag__storage *sto, char *err, size_t errlen) {
+    if (*size != UINT64_MAX) return CBAG_OK; /* listed with its size */
+    if (cbag__is_url(path)) {
+        char msg[900];
+        int rc = cbag__remote_size(path, sto, size, msg, sizeof msg);
+        if (rc) cbag__io_msg(err, errlen, "read_text: %s", msg);
+        return rc; /* size UINT64_MAX: no Content-Length, size unknown */
+    }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
@@ -235,17 +270,27 @@ int cbag__text_plan(const char *const *patterns, size_t npatterns,
     file_list fl = {0};
     part_list pl = {0};
     int rc = CBAG_OK;
+    /* URLs without storage options: the environment's defaults */
+    cbag__storage *est = NULL;
+    const cbag__storage *st = o->storage;
+    for (size_t i = 0; !st && i < npatterns; i++) {
+        if (!cbag__is_url(patterns[i])) continue;
+        if (!(est = cbag__malloc(sizeof *est))) goto nomem;
+        if ((rc = cbag__storage_init(est, NULL, err, errlen))) goto done;
+        st = est;
+    }
     for (size_t i = 0; i < npatterns && rc == CBAG_OK; i++)
-        rc = expand(&fl, patterns[i], err, errlen);
+        rc = expand(&fl, patterns[i], st, err, errlen);
     for (size_t i = 0; i < fl.n && rc == CBAG_OK; i++)
-        rc = check_file(fl.v[i], &fl.size[i], err, errlen);
+        rc = check_file(fl.v[i], &fl.size[i], st, err, errlen);
     if (rc != CBAG_OK) goto done;
     size_t per = o->files_per_partition > 1 ? o->files_per_partition : 1;
     for (size_t i = 0; i < fl.n; i++) {
         int codec = o->codec == CBAG__CODEC_INFER
                         ? cbag__codec_from_path(fl.v[i])
                         : o->codec;
-        if (o->blocksize && codec == CBAG__CODEC_NONE) {
+        if (o->blocksize && codec == CBAG__CODEC_NONE &&
+            fl.size[i] != UINT64_MAX) {    /* remote, size unknown: whole */
             if (fl.size[i] == 0) continue; /* dask: no block at all */
             if (add_blocks(&pl, fl.v[i], fl.size[i], o->blocksize)) goto nomem;
             continue;
@@ -259,7 +304,9 @@ int cbag__text_plan(const char *const *patterns, size_t npatterns,
         } else {
             p = &pl.v[pl.n - 1];
         }
-        if (part_add(p, fl.v[i], 0, UINT64_MAX, codec, fl.size[i])) goto nomem;
+        if (part_add(p, fl.v[i], 0, UINT64_MAX, codec,
+                     fl.size[i] != UINT64_MAX ? fl.size[i] : 0))
+            goto nomem;
     }
     *parts = pl.v;
     *nparts = pl.n;
@@ -271,6 +318,7 @@ nomem:
 done:
     if (pl.v) cbag__text_parts_free(pl.v, pl.n);
     list_free(&fl);
+    cbag__free(est);
     return rc;
 }
 
@@ -303,10 +351,11 @@ enum { M_EXACT, M_UNIV, M_UNIV_KEEP };
 
 struct cbag__lines {
     const cbag__text_part *part;
-    size_t fi;      /* the file being read, or the last one */
-    cbag__src *src; /* its source; NULL between files */
-    int mode;       /* M_* */
-    char *delim;    /* M_EXACT's delimiter */
+    const cbag__storage *storage; /* for URLs, or NULL */
+    size_t fi;                    /* the file being read, or the last one */
+    cbag__src *src;               /* its source; NULL between files */
+    int mode;                     /* M_* */
+    char *delim;                  /* M_EXACT's delimiter */
     size_t dlen;
     const char *bdelim; /* where blocks are cut: delim, or "\n" */
     size_t bdlen;
@@ -361,8 +410,8 @@ static int open_file(cbag__lines *r) {
     const cbag__file_range *f = &r->part->files[r->fi];
     int code;
     uint64_t start = f->codec == CBAG__CODEC_NONE ? f->start : 0;
-    r->src =
-        cbag__src_open(f->path, f->codec, start, r->err, sizeof r->err, &code);
+    r->src = cbag__src_open(f->path, f->codec, start, f->end, r->storage,
+                            r->err, sizeof r->err, &code);
     if (!r->src) {
         r->code = code;
         return -code;
@@ -534,12 +583,15 @@ const char *cbag__lines_path(const cbag__lines *r) {
  * again. */
 static int64_t count_lines(const cbag__lines *r, const char *path,
                            uint64_t upto) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
+    char msg[256];
+    int code;
+    cbag__src *src = cbag__src_open(path, CBAG__CODEC_NONE, 0, upto, r->storage,
+                                    msg, sizeof msg, &code);
+    if (!src) return -1;
     size_t cap = BUF_INIT;
     char *b = cbag__malloc(cap + r->dlen);
     if (!b) {
-        close(fd);
+        cbag__src_close(src);
         return -1;
     }
     uint64_t n = 0, done = 0;
@@ -547,8 +599,7 @@ static int64_t count_lines(const cbag__lines *r, const char *path,
     int cr_pending = 0;
     while (done < upto) {
         size_t want = upto - done < cap ? (size_t)(upto - done) : cap;
-        ssize_t k = read(fd, b + carry, want);
-        if (k < 0 && errno == EINTR) continue;
+        ssize_t k = cbag__src_read(src, b + carry, want);
         if (k <= 0) break;
         done += (uint64_t)k;
         size_t m = carry + (size_t)k;
@@ -580,7 +631,7 @@ static int64_t count_lines(const cbag__lines *r, const char *path,
         }
     }
     n += (uint64_t)cr_pending;
-    close(fd);
+    cbag__src_close(src);
     cbag__free(b);
     return done == upto ? (int64_t)n : -1;
 }
@@ -717,6 +768,7 @@ cbag__lines *cbag__lines_open(const cbag__text_part *p,
     cbag__lines *r = cbag__calloc(1, sizeof *r);
     if (!r) goto nomem;
     r->part = p;
+    r->storage = o->storage;
     r->enc = o->encoding_errors;
     if (!o->delim) {
         r->mode = M_UNIV;

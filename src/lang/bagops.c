@@ -295,6 +295,75 @@ static const char *get_str(cbag__st *st, const cbag__node *at,
     return z;
 }
 
+/* One string entry of a storage_options dict (None: not set). */
+static int storage_str(cbag__st *st, const cbag__node *at, const cbag_val *v,
+                       const char *what, const char **out) {
+    cbag__lv e = cbag__val(v);
+    *out = get_str(st, at, &e, what);
+    return !*out && st->err ? -1 : 0;
+}
+
+/* dask's storage_options={...} (s3fs's names): anon, key, secret, token,
+ * endpoint_url, region, client_kwargs={'endpoint_url', 'region_name'},
+ * and cbag's retries and timeout. */
+static int get_storage(cbag__st *st, const cbag__node *at, const cbag__lv *x,
+                       cbag_storage_options *o) {
+    if (none(x)) return 0;
+    if (x->k != LV_VAL || cbag_typeof(LVV(*x)) != CBAG_DICT)
+        return cbag__err(st, at, E_TYPE,
+                         "storage_options must be a dict, not %s",
+                         cbag__lv_type(x));
+    const cbag_val *d = LVV(*x);
+    for (size_t i = 0; i < cbag_len(d); i++) {
+        const cbag_val *k = cbag_dict_key(d, i), *v = cbag_dict_value(d, i);
+        double num;
+        int rc = 0;
+        if (cbag_str_eq(k, "anon")) {
+            o->anon = cbag_truthy(v);
+        } else if (cbag_str_eq(k, "key")) {
+            rc = storage_str(st, at, v, "storage_options['key']", &o->key);
+        } else if (cbag_str_eq(k, "secret")) {
+            rc =
+                storage_str(st, at, v, "storage_options['secret']", &o->secret);
+        } else if (cbag_str_eq(k, "token")) {
+            rc = storage_str(st, at, v, "storage_options['token']", &o->token);
+        } else if (cbag_str_eq(k, "endpoint_url")) {
+            rc = storage_str(st, at, v, "storage_options['endpoint_url']",
+                             &o->endpoint_url);
+        } else if (cbag_str_eq(k, "region")) {
+            rc =
+                storage_str(st, at, v, "storage_options['region']", &o->region);
+        } else if (cbag_str_eq(k, "client_kwargs") &&
+                   cbag_typeof(v) == CBAG_DICT) {
+            const cbag_val *e = cbag_get(v, "endpoint_url");
+            const cbag_val *r = cbag_get(v, "region_name");
+            if (e)
+                rc = storage_str(st, at, e, "client_kwargs['endpoint_url']",
+                                 &o->endpoint_url);
+            if (!rc && r)
+                rc = storage_str(st, at, r, "client_kwargs['region_name']",
+                                 &o->region);
+        } else if (cbag_str_eq(k, "retries") && cbag_typeof(v) == CBAG_INT) {
+            int64_t n = cbag_int_value(v);
+            o->retries = n <= 0 ? -1 : n > 100 ? 100 : (int)n;
+        } else if (cbag_str_eq(k, "timeout") && cbag_number(v, &num) &&
+                   num > 0) {
+            o->timeout = num;
+        } else {
+            cbag__lv kv = cbag__val(k);
+            const char *name =
+                cbag_typeof(k) == CBAG_STR ? get_str(st, at, &kv, "key") : "?";
+            return cbag__err(st, at, E_VALUE,
+                             "storage_options: unsupported option '%s' (cbag "
+                             "knows anon, key, secret, token, endpoint_url, "
+                             "region, client_kwargs, retries, timeout)",
+                             name ? name : "?");
+        }
+        if (rc) return -1;
+    }
+    return 0;
+}
+
 int cbag__parse_size(const char *s, uint64_t *out) {
     char *end;
     errno = 0;
@@ -389,6 +458,7 @@ static int db_read_text(cbag__st *st, const cbag__args *a, cbag__lv *out) {
         get_size(st, NULL, v[8], "files_per_partition", &o.files_per_partition))
         return -1;
     o.include_path = v[9] && cbag__truthy(v[9]);
+    if (get_storage(st, NULL, v[7], &o.storage)) return -1;
     const cbag__lv *p = v[0];
     cbag_ctx *cx = st->p->cx;
     if (p->k == LV_VAL && cbag_typeof(LVV(*p)) == CBAG_STR) {
@@ -667,6 +737,7 @@ static int m_to_textfiles(cbag__st *st, const cbag__node *at, cbag *b,
         st->err)
         return -1;
     o.last_endline = v[6] && cbag__truthy(v[6]);
+    if (get_storage(st, at, v[5], &o.storage)) return -1;
     if (cbag_to_textfiles(b, path, &o)) return engine_err(st, at);
     *out = cbag__val(cbag_none());
     return 0;

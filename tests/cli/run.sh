@@ -142,11 +142,19 @@ print(js.filter(lambda r: r["name"] == "Bob").map(lambda d: {"name": d["name"], 
 cbag: $mine"
 fi
 
+# storage_options: checked before anything is read (the servers are in
+# tests/remote/run.sh)
+check_err storage-opt 1 "unsupported option 'bogus'" "db.read_text('bad.jsonl', storage_options={'bogus': 1})"
+check_err storage-type 1 "storage_options must be a dict, not int" "db.read_text('bad.jsonl', storage_options=3)"
+check_err storage-endpoint 1 "endpoint_url must start with http" "db.read_text('s3://b/k', storage_options={'endpoint_url': 'ftp://x'})"
+check_err http-write 1 "only s3:// URLs can be written" "db.range(3, npartitions=1).map(str).to_textfiles('http://127.0.0.1:1/x/*.txt')"
+
 # --errors skip on malformed lines
 printf '{"a": 1}\nnot json\n{"a": 2}\n' > bad.jsonl
 check_err skip 0 "1 malformed record skipped" --errors skip "db.read_text('bad.jsonl').map(json.loads).pluck('a').sum()"
 check skip-value 0 "3" --errors skip "db.read_text('bad.jsonl').map(json.loads).pluck('a').sum()"
 check_err raise 1 "bad.jsonl line 2" "db.read_text('bad.jsonl').map(json.loads).pluck('a').sum()"
+check local-storage 0 "3" "db.read_text('bad.jsonl', storage_options={'anon': True}).count()"
 
 # --visualize
 check visualize 0 "4.0" --visualize g.dot "db.from_sequence([1, 2], npartitions=2).map(lambda x: x + 0.5).sum()"
