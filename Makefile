@@ -128,7 +128,7 @@ install: lib
 	install -m 644 $(B)/libcbag.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(B)/libcbag.so $(DESTDIR)$(PREFIX)/lib/libcbag.so.0
 	ln -sf libcbag.so.0 $(DESTDIR)$(PREFIX)/lib/libcbag.so
-	sed -e 's|@PREFIX@|$(PREFIX)|' cbag.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/cbag.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@MPI_LIBS@|$(MPI_LIBS)|' cbag.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/cbag.pc
 	if [ -x $(B)/cbag ]; then install -d $(DESTDIR)$(PREFIX)/bin && install -m 755 $(B)/cbag $(DESTDIR)$(PREFIX)/bin/; fi
 
 # libFuzzer targets (clang): each runs FUZZ_SECONDS on its committed corpus

@@ -288,8 +288,9 @@ static int unpack_all(cbag_ctx *cx, const cbag__xchg *x, const int *owner,
                       size_t len, char *err, size_t errlen) {
     while (len) {
         uint64_t part, k;
-        if (len < 16 || (part = cbag__le64_get(p)) < first || part - first >= n ||
-            owner[part - first] != r || (k = cbag__le64_get(p + 8)) > len - 16) {
+        if (len < 16 || (part = cbag__le64_get(p)) < first ||
+            part - first >= n || owner[part - first] != r ||
+            (k = cbag__le64_get(p + 8)) > len - 16) {
             snprintf(err, errlen, "malformed results from rank %d", r);
             return CBAG_PARSE;
         }
