@@ -5,11 +5,20 @@
 #   make test-tsan       the threaded tests under ThreadSanitizer
 #   make check           all of the above + differential tests against dask
 #   make bench           benchmarks, written to BENCHMARKS.md
+#   make test-mpi        the mpi scheduler against threads under mpirun
 #   make install PREFIX=/usr/local
+# MPI=1 builds the "mpi" scheduler (Open MPI); the default where mpicc is
+# found. MPI=0 builds without it, in build/MODE-nompi.
 MODE ?= release
 PREFIX ?= /usr/local
 CC ?= cc
-B := build/$(MODE)
+MPI ?= $(if $(shell command -v mpicc 2>/dev/null),1,0)
+NOMPI := $(if $(filter 1,$(MPI)),,-nompi)
+B := build/$(MODE)$(NOMPI)
+ifeq ($(MPI),1)
+  MPI_CFLAGS := -DCBAG_MPI $(shell mpicc --showme:compile)
+  MPI_LIBS := $(shell mpicc --showme:link)
+endif
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 BASE := -std=c11 -D_GNU_SOURCE -fPIC -pthread -Iinclude -Isrc -Isrc/core $(WARN)
@@ -22,8 +31,8 @@ else ifeq ($(MODE),tsan)
 else
   $(error unknown MODE $(MODE))
 endif
-CFLAGS_ALL := $(BASE) $(OPT) $(CFLAGS)
-LDLIBS_ALL := -lisal -lxxhash -lz -lzstd -lbz2 -llzma -llz4 -lcurl -lpthread -lm $(LDLIBS)
+CFLAGS_ALL := $(BASE) $(MPI_CFLAGS) $(OPT) $(CFLAGS)
+LDLIBS_ALL := -lisal -lxxhash -lz -lzstd -lbz2 -llzma -llz4 -lcurl -lpthread -lm $(MPI_LIBS) $(LDLIBS)
 
 LIB_SRC := $(sort $(wildcard src/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -35,7 +44,7 @@ EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-.PHONY: all lib test test-asan test-tsan test-cli test-remote check bench install clean format examples tutorial diff fuzz
+.PHONY: all lib test test-asan test-tsan test-cli test-remote test-mpi check bench install clean format examples tutorial diff fuzz
 
 all: lib $(EXAMPLE_BIN) $(if $(wildcard cli/cbag.c),$(B)/cbag)
 lib: $(B)/libcbag.a $(B)/libcbag.so
@@ -89,14 +98,23 @@ test-cli: all
 # Remote data (http, s3) against local servers that tests/remote/run.sh
 # starts: test_remote plain, under ASan and under TSan (partitions are read
 # by concurrent workers), ending in "N passed, N failed".
-test-remote: all build/release/tests/test_remote
-	$(MAKE) MODE=asan build/asan/tests/test_remote
-	$(MAKE) MODE=tsan build/tsan/tests/test_remote
+test-remote: all build/release$(NOMPI)/tests/test_remote
+	$(MAKE) MODE=asan build/asan$(NOMPI)/tests/test_remote
+	$(MAKE) MODE=tsan build/tsan$(NOMPI)/tests/test_remote
 	@CBAG=$(B)/cbag TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-	  tests/remote/run.sh build/release/tests/test_remote \
-	  build/asan/tests/test_remote build/tsan/tests/test_remote
+	  tests/remote/run.sh build/release$(NOMPI)/tests/test_remote \
+	  build/asan$(NOMPI)/tests/test_remote build/tsan$(NOMPI)/tests/test_remote
 
-check: test test-asan test-tsan test-cli test-remote diff
+# The mpi scheduler against threads under mpirun (tests/mpi/run.sh prints
+# "N passed, N failed"); says so and passes when built without MPI.
+$(B)/tests/mpi/%: tests/mpi/%.c $(B)/libcbag.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< -o $@ $(B)/libcbag.a $(LDLIBS_ALL)
+
+test-mpi: all $(if $(filter 1,$(MPI)),$(B)/tests/mpi/ops)
+	@MPI=$(MPI) CBAG=$(B)/cbag OPS=$(B)/tests/mpi/ops tests/mpi/run.sh
+
+check: test test-asan test-tsan test-cli test-remote test-mpi diff
 
 bench: all $(BENCH_BIN)
 	@scripts/run-bench
@@ -110,7 +128,7 @@ install: lib
 	install -m 644 $(B)/libcbag.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(B)/libcbag.so $(DESTDIR)$(PREFIX)/lib/libcbag.so.0
 	ln -sf libcbag.so.0 $(DESTDIR)$(PREFIX)/lib/libcbag.so
-	sed -e 's|@PREFIX@|$(PREFIX)|' cbag.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/cbag.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@MPI_LIBS@|$(MPI_LIBS)|' cbag.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/cbag.pc
 	if [ -x $(B)/cbag ]; then install -d $(DESTDIR)$(PREFIX)/bin && install -m 755 $(B)/cbag $(DESTDIR)$(PREFIX)/bin/; fi
 
 # libFuzzer targets (clang): each runs FUZZ_SECONDS on its committed corpus

@@ -2,13 +2,16 @@
  *
  *   queries prep DIR                 generate the tutorial's accounts data
  *                                    in DIR (BENCH_SCALE=K: K x 50 files)
- *   queries Q0..Q7|Q3i|Q6b GLOB [--workers N] [--scheduler threads|sync]
- *           [--memory-limit MB] [--out DIR]
+ *   queries Q0..Q7|Q3i|Q6b GLOB [--workers N] [--scheduler threads|sync|mpi]
+ *           [--memory-limit MB] [--out DIR] [--time]
  *
  * A query prints its result as Python's repr on stdout (one line), so that
  * scripts/run-bench can compare it with dask's; the time is measured by
- * the caller, around the whole process. Results that are lists of
- * (key, value) tuples are printed sorted, as print(sorted(result)).
+ * the caller, around the whole process (--time also prints "seconds S" on
+ * stderr: from after cbag_open to the result, leaving out process and MPI
+ * start-up). Results that are lists of (key, value) tuples are printed
+ * sorted, as print(sorted(result)). With --scheduler mpi (under mpirun),
+ * rank 0 prints.
  *
  *   Q0  read_text(GLOB).count()
  *   Q1  js.filter(name == 'Alice').map(count_transactions).pluck('count')
@@ -275,7 +278,8 @@ static int usage(void) {
     fprintf(stderr,
             "usage: queries prep DIR\n"
             "       queries Q0..Q7|Q3i|Q6b GLOB [--workers N] "
-            "[--scheduler threads|sync] [--out DIR] [--memory-limit MB]\n");
+            "[--scheduler threads|sync|mpi] [--out DIR] [--memory-limit MB] "
+            "[--time]\n");
     return 2;
 }
 
@@ -305,6 +309,7 @@ int main(int argc, char **argv) {
 
     cbag_options opt = {0};
     const char *outdir = NULL;
+    bool timed = false;
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
             opt.workers = atoi(argv[++i]);
@@ -314,6 +319,8 @@ int main(int argc, char **argv) {
             opt.memory_limit = (size_t)strtoull(argv[++i], NULL, 10) << 20;
         else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
             outdir = argv[++i];
+        else if (strcmp(argv[i], "--time") == 0)
+            timed = true;
         else
             return usage();
     }
@@ -327,6 +334,11 @@ int main(int argc, char **argv) {
         cbag_close(cx);
         return 1;
     }
+    /* mpi: every rank runs the query; rank 0 has the result and prints */
+    bool quiet = cbag_rank(cx) != 0;
+    if (quiet && !freopen("/dev/null", "w", stdout)) return 1;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
 
     cbag *lines = cbag_read_text(cx, glob, NULL);
     cbag *js = cbag_map(lines, cbag_json_loads, NULL);
@@ -395,9 +407,19 @@ int main(int argc, char **argv) {
 
     cbag_result *r = list ? cbag_compute(list) : cbag_compute_item(it);
     if (!r) return fail(cx, q);
-    int rc = list ? print_sorted(cbag_result_value(r))
+    if (timed && !quiet) {
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        fprintf(stderr, "seconds %.6f\n",
+                (double)(t1.tv_sec - t0.tv_sec) +
+                    (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
+    }
+    int rc = 0;
+    if (!quiet) {
+        rc = list ? print_sorted(cbag_result_value(r))
                   : cbag_fprint(stdout, cbag_result_value(r), CBAG_FMT_REPR);
-    putchar('\n');
+        putchar('\n');
+    }
     cbag_result_free(r);
     cbag_close(cx);
     if (rc || fflush(stdout)) {

@@ -38,8 +38,12 @@ static const char usage_text[] =
     "Options:\n"
     "  -f, --file FILE         read the program from FILE ('-' for stdin)\n"
     "  -j, --workers N         worker threads (default: one per core)\n"
-    "  --scheduler NAME        threads (default) or sync (one thread, for "
+    "  --scheduler NAME        threads (default), sync (one thread, for "
     "debugging)\n"
+    "                          or mpi (under mpirun -np N: every rank runs "
+    "the\n"
+    "                          program, rank 0 prints; see "
+    "docs/distributed.md)\n"
     "  --memory-limit SIZE     memory for buffers and spills, e.g. 2GB, "
     "512MiB\n"
     "  --temp-dir DIR          where spills go (default $TMPDIR or /tmp)\n"
@@ -110,8 +114,10 @@ int cli_common_option(int argc, char **argv, int *i, cli_opts *o) {
         return 1;
     }
     if ((v = cli_optarg(argc, argv, i, NULL, "--scheduler", &miss)) || miss) {
-        if (miss || (strcmp(v, "sync") && strcmp(v, "threads")))
-            return usage_error("--scheduler must be sync or threads, got '%s'",
+        if (miss || (strcmp(v, "sync") && strcmp(v, "threads") &&
+                     strcmp(v, "mpi")))
+            return usage_error("--scheduler must be threads, sync or mpi, got "
+                               "'%s'",
                                miss ? "" : v);
         o->copt.scheduler = v;
         return 1;
@@ -379,6 +385,9 @@ static void on_progress(const cbag_progress *p, void *ud) {
 cbag_ctx *cli_open(const cli_opts *o) {
     cbag_options copt = o->copt;
     copt.on_warning = on_warning;
+    /* A program may compute a value and build a bag from it: every rank
+     * needs it, to build the same graph. */
+    copt.results_everywhere = true;
     if (o->progress == 1 || (o->progress < 0 && isatty(2))) {
         copt.on_progress = on_progress;
         copt.progress_interval_ms = 200;
@@ -390,6 +399,13 @@ cbag_ctx *cli_open(const cli_opts *o) {
     }
     if (cbag_errcode(cx)) {
         fprintf(stderr, "cbag: %s\n", cbag_errmsg(cx));
+        cbag_close(cx);
+        return NULL;
+    }
+    /* With mpi every rank runs the program and has the same results and
+     * errors: rank 0 alone prints them. */
+    if (cbag_rank(cx) != 0 && (!freopen("/dev/null", "w", stdout) ||
+                               !freopen("/dev/null", "w", stderr))) {
         cbag_close(cx);
         return NULL;
     }
@@ -451,6 +467,12 @@ int main(int argc, char **argv) {
     }
     if (file && expr)
         return usage_error("give a program or -f FILE, not both%s", "");
+    if (o.copt.scheduler && !strcmp(o.copt.scheduler, "mpi") &&
+        ((!file && !expr) || (file && !strcmp(file, "-"))))
+        return usage_error("with --scheduler mpi, give the program as an "
+                           "argument or with -f FILE (stdin reaches rank 0 "
+                           "only)%s",
+                           "");
 
     char *text = NULL;
     const char *name = "<program>";

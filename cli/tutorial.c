@@ -327,7 +327,7 @@ int cli_tutorial(int argc, char **argv) {
         const char *v;
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             printf("usage: cbag tutorial [--data DIR] [-j N] [--scheduler "
-                   "sync|threads]\n"
+                   "sync|threads|mpi]\n"
                    "Runs every cell of the dask.bag tutorial through cbag's "
                    "language,\ngenerating the accounts data in DIR "
                    "(default: data) when missing.\n");

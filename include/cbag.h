@@ -115,10 +115,14 @@ typedef struct cbag_progress {
 } cbag_progress;
 
 typedef struct cbag_options {
-    /* "threads" (default: a pool of `workers` threads) or "sync" (every
-     * task on the calling thread, for debugging). */
+    /* "threads" (default: a pool of `workers` threads), "sync" (every
+     * task on the calling thread, for debugging) or "mpi" (the program runs
+     * on every rank of `mpirun -np N`, each rank with `workers` threads;
+     * see docs/distributed.md; an error when cbag was built without MPI). */
     const char *scheduler;
-    int workers;          /* threads for "threads"; 0 = number of cores */
+    /* threads for "threads" and per rank for "mpi"; 0 = number of cores
+     * (for mpi: shared by the ranks on the machine) */
+    int workers;
     size_t memory_limit;  /* bytes for buffers and spills; 0 = default */
     const char *temp_dir; /* where spills go; NULL = $TMPDIR or /tmp */
     int split_every;      /* reduction tree fan-in; 0 = 8, as dask */
@@ -133,6 +137,10 @@ typedef struct cbag_options {
     void (*on_progress)(const cbag_progress *p, void *ud);
     void *progress_ud;
     int progress_interval_ms;
+    /* mpi: compute, take and foreach deliver their results on every rank,
+     * not only on rank 0 (elsewhere compute's value is None and foreach
+     * calls nothing). Reductions (items) are on every rank always. */
+    bool results_everywhere;
 } cbag_options;
 
 /* Makes a context. opt may be NULL for the defaults; it is copied.
@@ -157,8 +165,13 @@ void cbag_clear_error(cbag_ctx *cx);
  * from a signal handler or another thread: it only sets flags. */
 void cbag_interrupt(cbag_ctx *cx);
 
-/* Number of worker threads the context runs. */
+/* Number of worker threads the context runs (per rank with mpi). */
 int cbag_workers(const cbag_ctx *cx);
+
+/* With the mpi scheduler, this process's rank and the number of ranks;
+ * otherwise 0 and 1. */
+int cbag_rank(const cbag_ctx *cx);
+int cbag_ranks(const cbag_ctx *cx);
 
 /* The context's own call handle, for building values outside callbacks
  * (for cbag_from_sequence, initial values, ...). Values built on it live

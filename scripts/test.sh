@@ -2,7 +2,8 @@
 # The test command: installs what is missing, then builds and runs every
 # test three times (plain -O2, ASan+UBSan, the threaded tests under TSan),
 # the cbag command's tests, the remote-data tests against local HTTP and
-# S3 servers (tests/remote/run.sh) and the differential tests against
+# S3 servers (tests/remote/run.sh), the mpi scheduler's under mpirun (Open
+# MPI is in the test dependencies) and the differential tests against
 # dask.bag. The last line is the total, "N passed, N failed", for CI.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,7 @@ run test-asan
 run test-tsan
 run test-cli
 run test-remote
+run test-mpi
 run diff
 pass=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 fail=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$log" | awk '{s+=$1} END {print s+0}')

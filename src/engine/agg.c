@@ -531,7 +531,10 @@ cbag_result *cbag_compute_item(cbag_item *it) {
     }
     agg_arg g = {it, res->arenas, partials, present, n == 1};
     if (cbag__prepare(cx, it->in)) goto fail;
-    int staged = cbag__run_stage(cx, it->in, 0, n, agg_task, &g);
+    /* With mpi every rank gets every partial and runs the same tree. */
+    cbag__xvals xv = {partials, res->arenas, 0, present};
+    cbag__xchg x = cbag__xchg_vals(CBAG__X_ALL, &xv);
+    int staged = cbag__run_stage(cx, it->in, 0, n, agg_task, &g, &x);
     cbag__release(it->in);
     if (staged) goto fail;
     /* The tree runs on this thread with worker 0's call handle, allocating

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dist.h"
 #include "engine.h"
 #include "mem.h"
 #include "sched/pool.h"
@@ -29,12 +30,16 @@ cbag_ctx *cbag_open(const cbag_options *opt) {
     cx->opt.temp_dir = NULL;
     const char *sched = opt && opt->scheduler ? opt->scheduler : "threads";
     cx->workers = opt && opt->workers > 0 ? opt->workers : default_workers();
+    cx->nranks = 1;
     if (strcmp(sched, "sync") == 0) {
         cx->sync = 1;
         cx->workers = 1;
+    } else if (strcmp(sched, "mpi") == 0) {
+        cbag__dist_open(cx);
     } else if (strcmp(sched, "threads") != 0) {
         cbag__error(cx, CBAG_INVALID,
-                    "cbag_open: unknown scheduler '%s' (use threads or sync)",
+                    "cbag_open: unknown scheduler '%s' (use threads, sync or "
+                    "mpi)",
                     sched);
     }
     if (opt && opt->workers < 0)
@@ -54,6 +59,7 @@ cbag_ctx *cbag_open(const cbag_options *opt) {
 
 void cbag_close(cbag_ctx *cx) {
     if (!cx) return;
+    if (cx->mpi) cbag__dist_close(cx);
     cbag__pool_free(cx->pool);
     for (int i = 0; i < cx->nw; i++) {
         cbag__arena_free(&cx->w[i].batch);
@@ -87,6 +93,8 @@ void cbag_clear_error(cbag_ctx *cx) {
 }
 
 int cbag_workers(const cbag_ctx *cx) { return cx->workers; }
+int cbag_rank(const cbag_ctx *cx) { return cx ? cx->rank : 0; }
+int cbag_ranks(const cbag_ctx *cx) { return cx ? cx->nranks : 1; }
 
 void cbag_interrupt(cbag_ctx *cx) {
     if (!cx) return;

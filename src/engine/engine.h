@@ -23,6 +23,7 @@
 
 struct cbag__pool;
 struct cbag__text_part;
+struct cbag__mpi;
 
 typedef enum cbag__kind {
     K_SEQ,   /* materialised partitions (from_sequence) */
@@ -65,6 +66,9 @@ typedef struct cbag__ops {
     int (*prepare)(cbag_ctx *cx, struct cbag *b);
     void (*release)(struct cbag *b); /* undoes prepare; NULL: frees mat */
     int same_parts; /* partition i reads partition i of b->in only */
+    /* Output partitions come from a shuffle: with the mpi scheduler each
+     * lives on one rank, and partitions reading it run there (dist.h). */
+    int shuffle;
 } cbag__ops;
 
 /* The partitions of a barrier node, computed for the compute in flight. */
@@ -160,6 +164,13 @@ struct cbag_ctx {
     struct cbag__pool *pool;
     cbag__worker *w; /* workers (pool threads, or one for sync) */
     int nw;
+    /* The mpi scheduler (dist.h): the transport, this rank and how many;
+     * rank 0 of 1 otherwise. dist_marks: per node id, what the compute in
+     * flight decided (shuffles copied to every rank). */
+    struct cbag__mpi *mpi;
+    int rank, nranks;
+    unsigned char *dist_marks;
+    size_t ndist_marks;
     /* The compute in flight. */
     atomic_int stop; /* set on the first failure: everyone winds down */
     atomic_int interrupted; /* cbag_interrupt was called */
@@ -204,6 +215,8 @@ int cbag__fail(cbag__worker *w, const char *op, int code, const char *fmt,
                ...) __attribute__((format(printf, 4, 5)));
 /* The same for a callback that returned NULL or failed its call. */
 int cbag__fail_call(cbag__worker *w, const char *op);
+/* Whether partition i of b is made from partition i of b->in alone. */
+int cbag__same_parts(const cbag *b);
 /* Whether partition sizes of b are input bytes (a text source). */
 int cbag__sized_in_bytes(const cbag *b);
 /* The map function of cbag_json_loads_project (ud: its cbag__json_keys);
@@ -243,12 +256,68 @@ int cbag__run_list(cbag__worker *w, const cbag_val *list, cbag__sink *out);
 /* bag.c */
 void cbag__range_bounds(const cbag *b, size_t part, int64_t *lo, int64_t *hi);
 
+/* How a stage runs with the mpi scheduler, and where the partitions'
+ * results go (see dist.h). Without MPI every mode runs every partition. */
+typedef enum cbag__xmode {
+    CBAG__X_LOCAL, /* every rank runs every partition (its inputs are on
+                      every rank already, and so are the results) */
+    CBAG__X_SPLIT, /* each partition runs on one rank; results stay there */
+    CBAG__X_ALL,   /* ... then every rank gets every partition's result */
+    CBAG__X_ROOT   /* ... then rank 0 gets them (every rank with
+                      cbag_options.results_everywhere) */
+} cbag__xmode;
+
+typedef struct cbag__xchg {
+    cbag__xmode mode;
+    /* Appends partition part's result to out as codec frames: 0, or -1
+     * when memory is exhausted. Called on the rank that ran it. */
+    int (*pack)(cbag__buf *out, size_t part, void *arg);
+    /* Rebuilds partition part's result from the n bytes pack made, on a
+     * rank that did not run it: 0, or -1 with the reason in err. */
+    int (*unpack)(const void *p, size_t n, size_t part, void *arg, char *err,
+                  size_t errlen);
+    void *arg;
+} cbag__xchg;
+
+/* xchg.c: the common case, one value per partition: vals[part - first]
+ * in arenas[part - first]; present (NULL: always) flags partitions that
+ * have a value. */
+typedef struct cbag__xvals {
+    cbag_val *vals;
+    cbag__arena *arenas;
+    size_t first;
+    unsigned char *present;
+} cbag__xvals;
+int cbag__xvals_pack(cbag__buf *out, size_t part, void *arg);
+int cbag__xvals_unpack(const void *p, size_t n, size_t part, void *arg,
+                       char *err, size_t errlen);
+/* A cbag__xchg of mode for the values described by xv. */
+cbag__xchg cbag__xchg_vals(cbag__xmode mode, cbag__xvals *xv);
+
+/* compute.c: a partition and its size, and qsort's order for largest
+ * first (then by partition). */
+typedef struct cbag__sized {
+    uint64_t size;
+    size_t part;
+} cbag__sized;
+int cbag__by_size_desc(const void *a, const void *b);
+
 /* compute.c: runs fn for every partition in [first, first + n) over the
  * workers, largest first, and puts the failure of the lowest failing
- * partition on the context. Returns CBAG_OK or the error code. */
+ * partition on the context. x says how the stage runs with the mpi
+ * scheduler (NULL: CBAG__X_LOCAL). Returns CBAG_OK or the error code. */
 typedef int (*cbag__part_fn)(cbag__worker *w, size_t part, void *arg);
 int cbag__run_stage(cbag_ctx *cx, const cbag *b, size_t first, size_t n,
-                    cbag__part_fn fn, void *arg);
+                    cbag__part_fn fn, void *arg, const cbag__xchg *x);
+
+/* compute.c: every partition of b collected into a list, with mpi on
+ * the rank that computes it and then copied to every rank; returns a
+ * node (in the graph, id and name of b) reading those lists, which live
+ * in *arenas (made here, one per partition; free them with
+ * cbag__materialized_free once the node is not read). NULL after an
+ * error on cx. Call between cbag__prepare(b) and cbag__release(b). */
+cbag *cbag__materialize(cbag *b, cbag__arena **arenas);
+void cbag__materialized_free(cbag__arena *arenas, size_t n);
 
 /* A result is a value plus the arenas holding it. */
 struct cbag_result {

@@ -649,7 +649,8 @@ cbag_frame *cbag_frame_groupby(cbag_frame *f, const char *by,
         cbag__error(cx, CBAG_NOMEM, "groupby: out of memory");
         goto done;
     }
-    if (cbag__run_stage(cx, NULL, 0, f->nparts, agg_task, &a)) goto done;
+    /* (with mpi the frame is on every rank, and so is this) */
+    if (cbag__run_stage(cx, NULL, 0, f->nparts, agg_task, &a, NULL)) goto done;
     if (combine(&pl, a.pp, &cb, uniq)) {
         cbag__error(cx, CBAG_NOMEM, "groupby: out of memory");
         goto done;

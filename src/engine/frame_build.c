@@ -706,8 +706,14 @@ cbag_frame *cbag_to_dataframe(cbag *b, const cbag_frame_meta *meta) {
     cbag__fmem_init(&a.mem, cx);
     int rc = cbag__prepare(cx, b);
     if (!rc) {
-        rc = cbag__run_stage(cx, b, 0, np, build_task, &a);
+        cbag__arena *held = NULL;
+        if (cx->mpi) { /* with mpi the frame is built on every rank */
+            a.b = cbag__materialize(b, &held);
+            if (!a.b) rc = cx->code;
+        }
+        if (!rc) rc = cbag__run_stage(cx, a.b, 0, np, build_task, &a, NULL);
         cbag__release(b);
+        cbag__materialized_free(held, np);
     }
     cbag__fmem_done(&a.mem);
     for (int i = 0; i < cx->nw; i++) {

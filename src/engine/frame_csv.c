@@ -7,6 +7,7 @@
  * complete); one per partition in parallel, or one for all in order. */
 #include <string.h>
 
+#include "dist.h"
 #include "frame.h"
 #include "io/io.h"
 #include "mem.h"
@@ -171,11 +172,16 @@ int cbag_frame_to_csv(cbag_frame *f, const char *path,
     }
     csv_arg a = {f, path, opt && opt->sep ? opt->sep : ',',
                  !(opt && opt->no_index), !(opt && opt->no_header)};
-    if (opt && opt->single_file) return csv_single(&a);
+    if (opt && opt->single_file) { /* with mpi: written by rank 0 */
+        int rc = cbag__dist_root(cx) ? csv_single(&a) : CBAG_OK;
+        return cx->mpi ? cbag__dist_agree_cx(cx, rc) : rc;
+    }
     char err[256];
     if (cbag__textfile_pattern_check(path, err, sizeof err)) {
         cbag__error(cx, CBAG_INVALID, "to_csv: %s", err);
         return CBAG_INVALID;
     }
-    return cbag__run_stage(cx, NULL, 0, f->nparts, csv_task, &a);
+    /* with mpi, the frame is on every rank: each writes its share */
+    cbag__xchg x = {CBAG__X_SPLIT, NULL, NULL, NULL};
+    return cbag__run_stage(cx, NULL, 0, f->nparts, csv_task, &a, &x);
 }

@@ -262,7 +262,8 @@ cbag_frame *cbag_frame_filter(cbag_frame *f, const char *column, const char *op,
     a.g->series = f->series;
     a.g->series_name = f->series_name;
     cbag__fmem_init(&a.mem, cx);
-    int rc = cbag__run_stage(cx, NULL, 0, f->nparts, filter_task, &a);
+    /* (with mpi the frame is on every rank, and so is this) */
+    int rc = cbag__run_stage(cx, NULL, 0, f->nparts, filter_task, &a, NULL);
     cbag__fmem_done(&a.mem);
     return rc ? NULL : a.g;
 }

@@ -33,6 +33,16 @@ cbag *cbag__ops_node(cbag *in, const cbag__ops *ops, size_t nparts,
  * cx, *ok cleared and NULL. Does nothing once *ok is 0. */
 const cbag_val *cbag__gcopy(cbag_ctx *cx, const cbag_val *v, int *ok);
 
+/* groupby.c: the shuffle of groupby. prepare runs its first stage (every
+ * input partition into buckets, spilled past the budget; with mpi, the
+ * buckets then go to their output partition's rank) into b->prepared and
+ * mat's arenas (one per input partition); run groups output partition
+ * part when it is read; release frees what prepare made. */
+int cbag__groupby_prepare(cbag_ctx *cx, cbag *b, cbag__mat *mat);
+int cbag__groupby_run(cbag__worker *w, const cbag *b, size_t part,
+                      cbag__sink *out);
+void cbag__groupby_release(cbag *b);
+
 /* The spill budget of cx in bytes (cbag_options.memory_limit, else a
  * quarter of physical memory). */
 size_t cbag__memory_budget(const cbag_ctx *cx);

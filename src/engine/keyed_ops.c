@@ -1,9 +1,11 @@
 /* keyed_ops.c: dask.bag's frequencies, distinct, topk, accumulate and
  * join, each with dask 2022.12's semantics. frequencies and distinct are
  * foldbys; the others are K_OPS nodes (see cbag__ops in engine.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "engine.h"
 #include "keyed.h"
 #include "mem.h"
@@ -266,6 +268,42 @@ static int topk_task(cbag__worker *w, size_t part, void *arg) {
     return r;
 }
 
+/* With mpi, every rank gets every partition's best: a frame of key,
+ * value, ... */
+static int topk_pack(cbag__buf *out, size_t part, void *arg) {
+    const topk_part *t = &((topk_arg *)arg)->parts[part];
+    cbag__codec_writer cw;
+    if (cbag__codec_begin(&cw, out)) return -1;
+    for (size_t i = 0; i < t->n; i++)
+        if (cbag__codec_put(&cw, &t->e[i].key) ||
+            cbag__codec_put(&cw, &t->e[i].val))
+            return -1;
+    cbag__codec_end(&cw);
+    return 0;
+}
+
+static int topk_unpack(const void *p, size_t n, size_t part, void *arg,
+                       char *err, size_t errlen) {
+    topk_part *t = &((topk_arg *)arg)->parts[part];
+    cbag__codec_reader r;
+    int k = cbag__codec_open(&r, p, n) ? -1 : 1;
+    size_t m = (size_t)cbag__codec_left(&r) / 2;
+    if (k > 0 && !(t->e = cbag__malloc((m ? m : 1) * sizeof *t->e))) {
+        snprintf(r.err, sizeof r.err, "out of memory");
+        k = -1;
+    }
+    t->cap = m;
+    for (t->n = 0; k > 0 && t->n < m; t->n++) {
+        cbag__arena *a = &t->a[t->cur];
+        if (cbag__codec_next(&r, a, &t->e[t->n].key) != 1 ||
+            cbag__codec_next(&r, a, &t->e[t->n].val) != 1)
+            k = -1;
+    }
+    if (k > 0 && cbag__codec_next(&r, &t->a[t->cur], &t->e[0].key) != 0) k = -1;
+    if (k < 0) snprintf(err, errlen, "%s", r.err);
+    return k < 0 ? -1 : 0;
+}
+
 static int topk_prepare(cbag_ctx *cx, cbag *b) {
     if (b->mat) return CBAG_OK;
     const topk_state *st = b->state;
@@ -283,7 +321,8 @@ static int topk_prepare(cbag_ctx *cx, cbag *b) {
         cbag__arena_init(&parts[i].a[1], 0);
     }
     topk_arg arg = {b, parts};
-    int rc = st->k ? cbag__run_stage(cx, b->in, 0, n, topk_task, &arg) : 0;
+    cbag__xchg x = {CBAG__X_ALL, topk_pack, topk_unpack, &arg};
+    int rc = st->k ? cbag__run_stage(cx, b->in, 0, n, topk_task, &arg, &x) : 0;
     /* The partials concatenated in partition order, and nlargest of that:
      * equal keys stay in input order. */
     topk_part all = {0};
@@ -330,7 +369,7 @@ static int topk_prepare(cbag_ctx *cx, cbag *b) {
     return CBAG_OK;
 }
 
-static const cbag__ops topk_ops = {NULL, topk_prepare, NULL, 0};
+static const cbag__ops topk_ops = {NULL, topk_prepare, NULL, 0, 0};
 
 cbag *cbag_topk_named(cbag *b, const char *name, size_t k,
                       const cbag_val *field, cbag_map_fn key_fn, void *ud) {
@@ -430,9 +469,13 @@ static int acc_prepare(cbag_ctx *cx, cbag *b) {
     cbag__mat *m = cbag__mat_new(cx, b, n, 2 * n);
     if (!m) return CBAG_NOMEM;
     acc_arg a = {b, m, n, NULL};
-    int rc = cbag__run_stage(cx, b->in, 0, n, acc_collect, &a);
+    /* With mpi, the partitions are collected where they are computed and
+     * go to every rank, which then runs the (sequential) scan. */
+    cbag__xvals xv = {m->parts, m->arenas + n, 0, NULL};
+    cbag__xchg x = cbag__xchg_vals(CBAG__X_ALL, &xv);
+    int rc = cbag__run_stage(cx, b->in, 0, n, acc_collect, &a, &x);
     for (size_t i = 0; !rc && i < n; i++)
-        rc = cbag__run_stage(cx, NULL, i, 1, acc_task, &a);
+        rc = cbag__run_stage(cx, NULL, i, 1, acc_task, &a, NULL);
     if (rc) {
         cbag__mat_free(m);
         return rc;
@@ -441,7 +484,7 @@ static int acc_prepare(cbag_ctx *cx, cbag *b) {
     return CBAG_OK;
 }
 
-static const cbag__ops acc_ops = {NULL, acc_prepare, NULL, 0};
+static const cbag__ops acc_ops = {NULL, acc_prepare, NULL, 0, 0};
 
 cbag *cbag_accumulate_named(cbag *b, const char *name, cbag_binop_fn binop,
                             const cbag_val *initial, void *ud) {
@@ -478,19 +521,21 @@ typedef struct {
 typedef struct {
     cbag__table t;
     cbag__arena a;
+    cbag_val other; /* the other bag's elements */
 } join_index;
 
+static int join_collect(cbag__worker *w, size_t part, void *arg) {
+    const cbag *b = arg;
+    join_index *ix = b->prepared;
+    return cbag__collect(w, b->ins[0], part, &ix->a, &ix->other, 0);
+}
+
 static int join_build(cbag__worker *w, size_t part, void *arg) {
+    (void)part;
     cbag *b = arg;
     const join_state *st = b->state;
     join_index *ix = b->prepared;
-    cbag_val list;
-    const cbag_val *src = st->other;
-    if (!src) {
-        int r = cbag__collect(w, b->ins[0], 0, &ix->a, &list, 0);
-        if (r) return r;
-        src = &list;
-    }
+    const cbag_val *src = st->other ? st->other : &ix->other;
     const char *op = b->name;
     for (uint32_t i = 0; i < src->u.seq->len; i++) {
         const cbag_val *x = &src->u.seq->items[i];
@@ -529,7 +574,15 @@ static int join_prepare(cbag_ctx *cx, cbag *b) {
     cbag__table_init(&ix->t);
     cbag__arena_init(&ix->a, 0);
     b->prepared = ix;
-    int rc = cbag__run_stage(cx, NULL, 0, 1, join_build, b);
+    /* The other bag (one partition) is collected once, and with mpi goes
+     * to every rank; every rank indexes it. */
+    cbag__xvals xv = {&ix->other, &ix->a, 0, NULL};
+    cbag__xchg x = cbag__xchg_vals(CBAG__X_ALL, &xv);
+    const join_state *st = b->state;
+    int rc = st->other
+                 ? CBAG_OK
+                 : cbag__run_stage(cx, b->ins[0], 0, 1, join_collect, b, &x);
+    if (!rc) rc = cbag__run_stage(cx, NULL, 0, 1, join_build, b, NULL);
     if (rc) join_release(b);
     return rc;
 }
@@ -569,7 +622,7 @@ static int join_run(cbag__worker *w, const cbag *b, size_t part,
     return cbag__run_part(w, b->in, part, &js.s);
 }
 
-static const cbag__ops join_ops = {join_run, join_prepare, join_release, 1};
+static const cbag__ops join_ops = {join_run, join_prepare, join_release, 1, 0};
 
 cbag *cbag_join_named(cbag *b, const char *name, const cbag_val *other,
                       cbag *other_bag, const cbag_val *on_self,

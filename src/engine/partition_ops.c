@@ -1,5 +1,6 @@
 /* partition_ops.c: random_sample, repartition and product: K_OPS nodes
  * that sample or rearrange partitions, with dask 2022.12's boundaries. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,7 +44,7 @@ static int sample_run(cbag__worker *w, const cbag *b, size_t part,
     return cbag__run_part(w, b->in, part, &ss.s);
 }
 
-static const cbag__ops sample_ops = {sample_run, NULL, NULL, 1};
+static const cbag__ops sample_ops = {sample_run, NULL, NULL, 1, 0};
 
 cbag *cbag_random_sample(cbag *b, double prob, uint64_t seed) {
     if (!b) return NULL;
@@ -79,26 +80,26 @@ static int merge_run(cbag__worker *w, const cbag *b, size_t part,
     return 0;
 }
 
-static const cbag__ops merge_ops = {merge_run, NULL, NULL, 0};
+static const cbag__ops merge_ops = {merge_run, NULL, NULL, 0, 0};
 
 /* More partitions: each input partition is computed once and cut into
  * nsplits pieces as dask's split(seq, n). */
 typedef struct {
     const cbag *b;
     cbag__mat *m;
+    cbag_val *lists; /* the input partitions, whole */
 } split_arg;
 
-static int split_collect(cbag__worker *w, size_t part, void *arg) {
-    split_arg *a = arg;
+/* Input partition part's list cut into its outputs' parts (sharing its
+ * elements); -1 when memory is exhausted. */
+static int cut(split_arg *a, size_t part) {
     const size_t *first = a->b->state; /* first output of each input */
     cbag__arena *ar = &a->m->arenas[part];
-    cbag_val list;
-    int r = cbag__collect(w, a->b->in, part, ar, &list, 0);
-    if (r) return r;
+    const cbag_val list = a->lists[part];
     size_t k = first[part + 1] - first[part], len = list.u.seq->len;
     double piece = (double)len / (double)k;
     cbag__seq *bodies = cbag__arena_alloc(ar, k * sizeof *bodies);
-    if (!bodies) return cbag__fail(w, a->b->name, CBAG_NOMEM, "out of memory");
+    if (!bodies) return -1;
     for (size_t t = 0; t < k; t++) {
         size_t lo = (size_t)(piece * (double)t);
         size_t hi = t + 1 == k ? len : (size_t)(piece * (double)(t + 1));
@@ -111,13 +112,47 @@ static int split_collect(cbag__worker *w, size_t part, void *arg) {
     return 0;
 }
 
+static int split_collect(cbag__worker *w, size_t part, void *arg) {
+    split_arg *a = arg;
+    int r = cbag__collect(w, a->b->in, part, &a->m->arenas[part],
+                          &a->lists[part], 0);
+    if (!r && cut(a, part))
+        r = cbag__fail(w, a->b->name, CBAG_NOMEM, "out of memory");
+    return r;
+}
+
+/* With mpi the input partitions go whole to every rank, cut there. */
+static int split_unpack(const void *p, size_t n, size_t part, void *arg,
+                        char *err, size_t errlen) {
+    split_arg *a = arg;
+    cbag__xvals xv = {a->lists, a->m->arenas, 0, NULL};
+    if (cbag__xvals_unpack(p, n, part, &xv, err, errlen)) return -1;
+    if (!cut(a, part)) return 0;
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+static int split_pack(cbag__buf *out, size_t part, void *arg) {
+    split_arg *a = arg;
+    cbag__xvals xv = {a->lists, a->m->arenas, 0, NULL};
+    return cbag__xvals_pack(out, part, &xv);
+}
+
 static int split_prepare(cbag_ctx *cx, cbag *b) {
     if (b->mat) return CBAG_OK;
     size_t n = b->in->nparts;
     cbag__mat *m = cbag__mat_new(cx, b, b->nparts, n);
     if (!m) return CBAG_NOMEM;
-    split_arg a = {b, m};
-    int rc = cbag__run_stage(cx, b->in, 0, n, split_collect, &a);
+    split_arg a = {b, m, cbag__calloc(n ? n : 1, sizeof *a.lists)};
+    cbag__xchg x = {CBAG__X_ALL, split_pack, split_unpack, &a};
+    /* (a rank short of memory runs no partition: the stage fails) */
+    int rc = cbag__run_stage(cx, a.lists ? b->in : NULL, 0, a.lists ? n : 0,
+                             split_collect, &a, &x);
+    if (!rc && !a.lists) {
+        cbag__error(cx, CBAG_NOMEM, "%s: out of memory", b->name);
+        rc = CBAG_NOMEM;
+    }
+    cbag__free(a.lists);
     if (rc) {
         cbag__mat_free(m);
         return rc;
@@ -126,7 +161,7 @@ static int split_prepare(cbag_ctx *cx, cbag *b) {
     return CBAG_OK;
 }
 
-static const cbag__ops split_ops = {NULL, split_prepare, NULL, 0};
+static const cbag__ops split_ops = {NULL, split_prepare, NULL, 0, 0};
 
 cbag *cbag_repartition(cbag *b, size_t npartitions) {
     if (!b) return NULL;
@@ -214,7 +249,7 @@ static int product_run(cbag__worker *w, const cbag *b, size_t part,
     return r;
 }
 
-static const cbag__ops product_ops = {product_run, NULL, NULL, 0};
+static const cbag__ops product_ops = {product_run, NULL, NULL, 0, 0};
 
 cbag *cbag_product(cbag *a, cbag *b) {
     if (!a || !b) return NULL;

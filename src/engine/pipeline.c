@@ -367,20 +367,22 @@ int cbag__run_part(cbag__worker *w, const cbag *b, size_t part,
 
 uint64_t cbag__text_part_size(const cbag *b, size_t part);
 
-/* Whether partition i of b is made from partition i of b->in alone. */
-static int same_parts(const cbag *b) {
+int cbag__same_parts(const cbag *b) {
     if (!b->in || b->kind == K_FOLDBY || b->kind == K_GROUPBY) return 0;
     return b->kind != K_OPS || b->ops->same_parts;
 }
 
 int cbag__sized_in_bytes(const cbag *b) {
-    while (same_parts(b)) b = b->in;
-    if (b->kind == K_CONCAT || b->kind == K_ZIP) return cbag__sized_in_bytes(b->ins[0]);
+    while (cbag__same_parts(b))
+        b = b->in;
+    if (b->kind == K_CONCAT || b->kind == K_ZIP)
+        return cbag__sized_in_bytes(b->ins[0]);
     return b->kind == K_TEXT;
 }
 
 uint64_t cbag__part_size(const cbag *b, size_t part) {
-    while (same_parts(b)) b = b->in;
+    while (cbag__same_parts(b))
+        b = b->in;
     switch (b->kind) {
     case K_SEQ: return b->parts[part].u.seq->len;
     case K_TEXT: return cbag__text_part_size(b, part);

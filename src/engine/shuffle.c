@@ -2,9 +2,12 @@
  * sort_by (see shuffle.h). */
 #include "shuffle.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
+#include "dist.h"
 #include "keyed.h"
 #include "mem.h"
 
@@ -51,30 +54,33 @@ size_t cbag__hash_dest(const cbag_val *key, size_t nout, const void *ctx) {
     return cbag__bucket_of(key, nout); /* groupby's, so buckets agree */
 }
 
-/* Groups p's pairs by output partition, keeping input order within each:
- * counts land in off[d + 2], so that after the prefix sums placing with
- * off[d + 1]++ leaves off[d] at the start of bucket d. */
-int cbag__route(cbag__part_store *p, size_t nout, cbag__dest_fn dest,
-                const void *ctx) {
-    if (!nout) nout = 1; /* no output partition: no element reaches here */
+/* Groups p's pairs by output partition d[i], keeping input order within
+ * each: counts land in off[d + 2], so that after the prefix sums placing
+ * with off[d + 1]++ leaves off[d] at the start of bucket d. */
+static int route_by(cbag__part_store *p, size_t nout, const size_t *d) {
     size_t n = p->n ? p->n : 1;
-    size_t *d = cbag__malloc(n * sizeof *d);
     p->off = cbag__calloc(nout + 2, sizeof *p->off);
     p->order = cbag__malloc(n * sizeof *p->order);
-    if (!d || !p->off || !p->order) {
-        cbag__free(d);
-        return -1;
-    }
-    for (size_t i = 0; i < p->n; i++) {
-        d[i] = nout > 1 ? dest(&p->e[i].key, nout, ctx) : 0;
+    if (!p->off || !p->order) return -1;
+    for (size_t i = 0; i < p->n; i++)
         p->off[d[i] + 2]++;
-    }
     for (size_t j = 1; j < nout + 2; j++)
         p->off[j] += p->off[j - 1];
     for (size_t i = 0; i < p->n; i++)
         p->order[p->off[d[i] + 1]++] = i;
-    cbag__free(d);
     return 0;
+}
+
+int cbag__route(cbag__part_store *p, size_t nout, cbag__dest_fn dest,
+                const void *ctx) {
+    if (!nout) nout = 1; /* no output partition: no element reaches here */
+    size_t *d = cbag__malloc((p->n ? p->n : 1) * sizeof *d);
+    if (!d) return -1;
+    for (size_t i = 0; i < p->n; i++)
+        d[i] = nout > 1 ? dest(&p->e[i].key, nout, ctx) : 0;
+    int rc = route_by(p, nout, d);
+    cbag__free(d);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -141,7 +147,129 @@ int cbag__read_side(cbag_ctx *cx, const cbag *b, const cbag *in,
         return CBAG_NOMEM;
     }
     side_arg a = {b, in, field, key_fn, ud, st, hash};
-    return cbag__run_stage(cx, in, 0, in->nparts, side_task, &a);
+    /* with mpi, a rank fills the stores of the partitions it runs */
+    cbag__xchg x = {CBAG__X_SPLIT, NULL, NULL, NULL};
+    return cbag__run_stage(cx, in, 0, in->nparts, side_task, &a, &x);
+}
+
+/* ------------------------------------------------------------------------ */
+/* With mpi: each bucket to the rank of its output partition               */
+
+typedef struct {
+    cbag_ctx *cx;
+    const cbag *b;
+    cbag__store *st, *got;
+    size_t nout;
+    int everywhere;
+    const int *owner;
+    size_t i, j, k; /* sending: partition, bucket, position in it */
+    cbag__buf enc;
+    size_t **dest; /* per input partition of got: output of each pair */
+    size_t *dcap;
+} store_x;
+
+static int sx_next(void *ud, cbag__piece *pc, char *err, size_t errlen) {
+    store_x *x = ud;
+    for (; x->i < x->st->n; x->i++, x->j = 0) {
+        if (x->owner[x->i] != x->cx->rank) continue;
+        const cbag__part_store *p = &x->st->p[x->i];
+        for (; x->j < x->nout; x->j++) {
+            size_t end = p->off[x->j + 1];
+            if (x->k < p->off[x->j]) x->k = p->off[x->j];
+            if (x->k >= end) continue;
+            cbag__codec_writer cw;
+            x->enc.len = 0;
+            int bad = cbag__codec_begin(&cw, &x->enc);
+            for (; !bad && x->k < end && x->enc.len < CBAG__PIECE_BYTES; x->k++)
+                bad = cbag__codec_put(&cw, &p->e[p->order[x->k]].key) ||
+                      cbag__codec_put(&cw, &p->e[p->order[x->k]].val);
+            if (bad) {
+                snprintf(err, errlen,
+                         "out of memory (or a value nested too "
+                         "deeply)");
+                return -CBAG_NOMEM;
+            }
+            cbag__codec_end(&cw);
+            *pc = (cbag__piece){x->i, x->j, x->enc.p, x->enc.len, NULL};
+            return 1;
+        }
+        x->k = 0;
+    }
+    return 0;
+}
+
+static int sx_take(void *ud, const cbag__piece *pc, int kept, char *err,
+                   size_t errlen) {
+    store_x *x = ud;
+    (void)kept; /* decoded at once */
+    if (pc->in >= x->got->n || pc->out >= x->nout ||
+        (!x->everywhere && cbag__dist_home(x->cx, x->b, pc->out) != x->cx->rank)) {
+        snprintf(err, errlen, "a piece for another rank");
+        return -CBAG_PARSE;
+    }
+    cbag__part_store *p = &x->got->p[pc->in];
+    cbag__codec_reader r;
+    int k = cbag__codec_open(&r, pc->p, pc->n) ? -1 : 1;
+    while (k > 0) {
+        if (kv_reserve(p)) goto oom;
+        if (x->dcap[pc->in] < p->cap) {
+            size_t *d = cbag__realloc(x->dest[pc->in], p->cap * sizeof *d);
+            if (!d) goto oom;
+            x->dest[pc->in] = d;
+            x->dcap[pc->in] = p->cap;
+        }
+        cbag__kv *e = &p->e[p->n];
+        if ((k = cbag__codec_next(&r, &p->a, &e->key)) <= 0) break;
+        if (cbag__codec_next(&r, &p->a, &e->val) != 1) {
+            k = -1;
+            break;
+        }
+        x->dest[pc->in][p->n++] = pc->out;
+    }
+    if (k == 0) return 0;
+    snprintf(err, errlen, "%s",
+             r.err[0] ? r.err : "codec: a key without value");
+    return -CBAG_PARSE;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return -CBAG_NOMEM;
+}
+
+int cbag__store_exchange(cbag_ctx *cx, const cbag *b, const cbag *in,
+                         cbag__store *st, size_t nout) {
+    size_t n = st->n;
+    store_x x = {
+        cx,   b, st, NULL, nout ? nout : 1, cbag__dist_everywhere(cx, b),
+        NULL, 0, 0,  0,    CBAG__BUF_INIT,  NULL,
+        NULL};
+    cbag__store got = {NULL, 0};
+    int *owner = cbag__malloc((n ? n : 1) * sizeof *owner);
+    x.dest = cbag__calloc(n ? n : 1, sizeof *x.dest);
+    x.dcap = cbag__calloc(n ? n : 1, sizeof *x.dcap);
+    int ok = owner && x.dest && x.dcap && !cbag__store_init(&got, n) &&
+             !cbag__dist_owners(cx, in, 0, n, owner);
+    x.got = &got;
+    x.owner = owner;
+    cbag__pieces io = {sx_next, NULL, sx_take, &x};
+    int rc = cbag__dist_shuffle(cx, b, x.everywhere, ok ? &io : NULL);
+    for (size_t i = 0; !rc && i < n; i++)
+        if (route_by(&got.p[i], x.nout, x.dest[i])) {
+            cbag__error(cx, CBAG_NOMEM, "%s: out of memory", b->name);
+            rc = CBAG_NOMEM;
+        }
+    if (cx->mpi) rc = cbag__dist_agree_cx(cx, rc);
+    for (size_t i = 0; x.dest && i < n; i++)
+        cbag__free(x.dest[i]);
+    cbag__free(x.dest);
+    cbag__free(x.dcap);
+    cbag__free(owner);
+    cbag__buf_free(&x.enc);
+    cbag__store_free(st);
+    if (rc)
+        cbag__store_free(&got);
+    else
+        *st = got;
+    return rc;
 }
 
 /* Output partition part: pushes its elements built by emit, between them

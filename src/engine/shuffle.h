@@ -54,6 +54,15 @@ int cbag__read_side(cbag_ctx *cx, const cbag *b, const cbag *in,
                     const cbag_val *field, cbag_map_fn key_fn, void *ud,
                     cbag__store *st, int hash);
 
+/* With mpi, after stage 1 (st routed into nout buckets, filled for the
+ * partitions of `in` this rank ran): sends every bucket to the rank of its
+ * output partition (to every rank when b's output is copied everywhere)
+ * and leaves in st, for every input partition, the pairs this rank
+ * received, routed; the rest empty. CBAG_OK or the error (on every rank;
+ * st is then empty). */
+int cbag__store_exchange(cbag_ctx *cx, const cbag *b, const cbag *in,
+                         cbag__store *st, size_t nout);
+
 /* After pushing output element i: lets the batch arena go and the compute
  * stop (cbag__between). */
 int cbag__emit_done(cbag__worker *w, cbag__sink *out, uint64_t i);

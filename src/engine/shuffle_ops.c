@@ -94,7 +94,10 @@ static int reduce_prepare(cbag_ctx *cx, cbag *b) {
         return CBAG_NOMEM;
     }
     b->prepared = &rs->st;
-    int rc = cbag__run_stage(cx, b->in, 0, b->in->nparts, fold_task, b);
+    cbag__xchg x = {CBAG__X_SPLIT, NULL, NULL, NULL};
+    int rc = cbag__run_stage(cx, b->in, 0, b->in->nparts, fold_task, b, &x);
+    if (!rc && cx->mpi)
+        rc = cbag__store_exchange(cx, b, b->in, &rs->st, b->nparts);
     if (rc) reduce_release(b);
     return rc;
 }
@@ -158,7 +161,7 @@ static int reduce_run(cbag__worker *w, const cbag *b, size_t part,
 }
 
 static const cbag__ops reduce_ops = {reduce_run, reduce_prepare, reduce_release,
-                                     0};
+                                     0, 1};
 
 cbag *cbag_reduce_by_key_named(cbag *b, const char *name, const cbag_val *field,
                                cbag_map_fn key_fn, cbag_binop_fn binop,
@@ -230,6 +233,10 @@ static int join_prepare(cbag_ctx *cx, cbag *b) {
     if (!rc)
         rc = cbag__read_side(cx, b, b->ins[1], js->right_on, js->right_fn,
                              js->ud, &js->right, 1);
+    if (!rc && cx->mpi)
+        rc = cbag__store_exchange(cx, b, b->ins[0], &js->left, b->nparts);
+    if (!rc && cx->mpi)
+        rc = cbag__store_exchange(cx, b, b->ins[1], &js->right, b->nparts);
     if (rc) join_release(b);
     return rc;
 }
@@ -297,7 +304,7 @@ static int join_run(cbag__worker *w, const cbag *b, size_t part,
     return r;
 }
 
-static const cbag__ops join_ops = {join_run, join_prepare, join_release, 0};
+static const cbag__ops join_ops = {join_run, join_prepare, join_release, 0, 1};
 
 cbag *cbag_join_bags_named(cbag *left, cbag *right, const char *name,
                            const cbag_val *left_on, cbag_map_fn left_fn,

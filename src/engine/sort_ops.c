@@ -22,6 +22,8 @@ typedef struct {
     bool reverse;
     cbag__store st;         /* during a compute */
     const cbag_val **bound; /* nparts - 1 upper bounds; NULL: below all */
+    cbag__arena *samples;   /* per input partition: its count, its keys */
+    size_t nsamples;
 } sort_state;
 
 static int kcmp(const cbag_val *a, const cbag_val *b, bool rev) {
@@ -54,34 +56,84 @@ static size_t range_dest(const cbag_val *key, size_t nout, const void *ctx) {
     return lo;
 }
 
+/* The sample is taken by two small stages over the input's partitions,
+ * so that with mpi each rank reads the stores it filled and every rank
+ * gets the whole sample, in partition order: first each partition's
+ * count, then every stride-th key of it (copied). */
+typedef struct {
+    sort_state *ss;
+    cbag_val *vals;
+    size_t stride;
+} sample_arg;
+
+static int count_task(cbag__worker *w, size_t part, void *arg) {
+    sample_arg *a = arg;
+    (void)w;
+    cbag__set_int(&a->vals[part], (int64_t)a->ss->st.p[part].n);
+    return 0;
+}
+
+static int sample_task(cbag__worker *w, size_t part, void *arg) {
+    sample_arg *a = arg;
+    const cbag__part_store *p = &a->ss->st.p[part];
+    cbag__arena *ar = &a->ss->samples[part];
+    cbag_val *list = &a->vals[part];
+    if (cbag__seq_init(ar, list, CBAG_LIST, p->n / a->stride + 1)) goto oom;
+    for (size_t k = 0; k < p->n; k += a->stride) {
+        cbag_val c;
+        if (cbag__copy_into(ar, &c, &p->e[k].key) ||
+            cbag__seq_push(ar, list, &c))
+            goto oom;
+    }
+    return 0;
+oom:
+    return cbag__fail(w, "sort_by", CBAG_NOMEM, "out of memory");
+}
+
 /* Every stride-th key of each partition, sorted; the bounds at the
  * quantiles. Deterministic: it depends on the data only. */
-static int choose_bounds(sort_state *ss, size_t nout) {
-    size_t total = 0;
-    for (size_t i = 0; i < ss->st.n; i++)
-        total += ss->st.p[i].n;
-    if (nout < 2 || !total) return 0;
-    size_t want = SORT_SAMPLES * nout;
-    size_t stride = total > want ? total / want : 1, ns = 0;
-    const cbag_val **s = cbag__malloc((total / stride + ss->st.n) * sizeof *s);
-    ss->bound = cbag__calloc(nout - 1, sizeof *ss->bound);
-    if (!s || !ss->bound) {
-        cbag__free(s);
-        return -1;
+static int choose_bounds(cbag_ctx *cx, const cbag *b, sort_state *ss) {
+    size_t nin = ss->st.n, nout = b->nparts, total = 0, ns = 0;
+    cbag_val *vals = cbag__calloc(nin ? nin : 1, sizeof *vals);
+    ss->samples = cbag__calloc(nin ? nin : 1, sizeof *ss->samples);
+    if (!vals || !ss->samples) {
+        cbag__free(vals);
+        cbag__error(cx, CBAG_NOMEM, "%s: out of memory", b->name);
+        return CBAG_NOMEM;
     }
-    for (size_t i = 0; i < ss->st.n; i++)
-        for (size_t k = 0; k < ss->st.p[i].n; k += stride)
-            s[ns++] = &ss->st.p[i].e[k].key;
-    if (cbag__stable_sort(s, ns, sizeof *s, ptr_cmp, &ss->reverse)) {
-        cbag__free(s);
-        return -1;
+    ss->nsamples = nin;
+    for (size_t i = 0; i < nin; i++)
+        cbag__arena_init(&ss->samples[i], 0);
+    sample_arg a = {ss, vals, 1};
+    cbag__xvals xv = {vals, ss->samples, 0, NULL};
+    cbag__xchg x = cbag__xchg_vals(CBAG__X_ALL, &xv);
+    int rc = cbag__run_stage(cx, b->in, 0, nin, count_task, &a, &x);
+    for (size_t i = 0; !rc && i < nin; i++)
+        total += (size_t)vals[i].u.i;
+    const cbag_val **s = NULL;
+    if (!rc && nout > 1 && total) {
+        size_t want = SORT_SAMPLES * nout;
+        a.stride = total > want ? total / want : 1;
+        rc = cbag__run_stage(cx, b->in, 0, nin, sample_task, &a, &x);
+        s = rc ? NULL : cbag__malloc((total / a.stride + nin) * sizeof *s);
+        ss->bound = cbag__calloc(nout - 1, sizeof *ss->bound);
+        for (size_t i = 0; s && i < nin; i++)
+            for (uint32_t k = 0; k < vals[i].u.seq->len; k++)
+                s[ns++] = &vals[i].u.seq->items[k];
+        if (!rc &&
+            (!s || !ss->bound ||
+             cbag__stable_sort(s, ns, sizeof *s, ptr_cmp, &ss->reverse))) {
+            cbag__error(cx, CBAG_NOMEM, "%s: out of memory", b->name);
+            rc = CBAG_NOMEM;
+        }
     }
-    for (size_t j = 0; j + 1 < nout; j++) {
+    for (size_t j = 0; !rc && s && j + 1 < nout; j++) {
         size_t q = (j + 1) * ns / nout; /* samples in partitions 0..j */
         ss->bound[j] = q ? s[q - 1] : NULL;
     }
     cbag__free(s);
-    return 0;
+    cbag__free(vals);
+    return rc;
 }
 
 static int sort_route_task(cbag__worker *w, size_t part, void *arg) {
@@ -98,6 +150,11 @@ static void sort_release(cbag *b) {
     cbag__store_free(&ss->st);
     cbag__free(ss->bound);
     ss->bound = NULL;
+    for (size_t i = 0; i < ss->nsamples; i++)
+        cbag__arena_free(&ss->samples[i]);
+    cbag__free(ss->samples);
+    ss->samples = NULL;
+    ss->nsamples = 0;
     b->prepared = NULL;
 }
 
@@ -107,12 +164,13 @@ static int sort_prepare(cbag_ctx *cx, cbag *b) {
     b->prepared = ss;
     int rc = cbag__read_side(cx, b, b->in, ss->field, ss->key_fn, ss->ud,
                              &ss->st, 0);
-    if (!rc && choose_bounds(ss, b->nparts)) {
-        cbag__error(cx, CBAG_NOMEM, "%s: out of memory", b->name);
-        rc = CBAG_NOMEM;
-    }
+    if (!rc) rc = choose_bounds(cx, b, ss);
+    cbag__xchg x = {CBAG__X_SPLIT, NULL, NULL, NULL};
     if (!rc)
-        rc = cbag__run_stage(cx, b->in, 0, b->in->nparts, sort_route_task, b);
+        rc = cbag__run_stage(cx, b->in, 0, b->in->nparts, sort_route_task, b,
+                             &x);
+    if (!rc && cx->mpi)
+        rc = cbag__store_exchange(cx, b, b->in, &ss->st, b->nparts);
     if (rc) sort_release(b);
     return rc;
 }
@@ -147,7 +205,7 @@ static int sort_run(cbag__worker *w, const cbag *b, size_t part,
     return r;
 }
 
-static const cbag__ops sort_ops = {sort_run, sort_prepare, sort_release, 0};
+static const cbag__ops sort_ops = {sort_run, sort_prepare, sort_release, 0, 1};
 
 cbag *cbag_sort_by_named(cbag *b, const char *name, const cbag_val *field,
                          cbag_map_fn key_fn, size_t npartitions, bool reverse,

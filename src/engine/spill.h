@@ -1,11 +1,10 @@
 /* spill.h: values on disk for shuffles that outgrow the memory budget.
  *
- * Values are encoded compactly (a tag byte, then varint lengths, zigzag
- * varint ints, little-endian doubles) and written as zstd frames appended
- * to a temporary file. The file is unlinked as soon as it is made, so
- * nothing is left behind whatever happens to the compute or the process;
- * it lives as long as its descriptor. Decoding checks every length against
- * the bytes left, never trusting the file. */
+ * Values are encoded as codec frames (core/codec.h), each written as a
+ * zstd frame appended to a temporary file. The file is unlinked as soon as
+ * it is made, so nothing is left behind whatever happens to the compute or
+ * the process; it lives as long as its descriptor. The codec checks what
+ * it reads back, never trusting the file. */
 #ifndef CBAG_SPILL_H
 #define CBAG_SPILL_H
 
@@ -14,17 +13,6 @@
 #include "arena.h"
 #include "buf.h"
 #include "value.h"
-
-/* Deepest nesting a spilled value may have (as JSON's limit). */
-#define CBAG__SPILL_DEPTH 10000
-
-/* Appends the encoding of v to b; -1 when memory is exhausted or v is
- * nested deeper than CBAG__SPILL_DEPTH. */
-int cbag__spill_encode(cbag__buf *b, const cbag_val *v);
-/* Decodes one value at *p (before end) into out, allocated in a; advances
- * *p. -1 on malformed input or exhausted memory. */
-int cbag__spill_decode(cbag__arena *a, const unsigned char **p,
-                       const unsigned char *end, cbag_val *out);
 
 typedef struct cbag__spill_file {
     int fd; /* -1: not created yet */

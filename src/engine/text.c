@@ -397,7 +397,9 @@ int cbag_to_textfiles(cbag *b, const char *pattern,
         cbag__free(st);
         return cx->code;
     }
-    rc = cbag__run_stage(cx, b, 0, b->nparts, write_task, &a);
+    /* with mpi, each partition is written by the rank that computes it */
+    cbag__xchg x = {CBAG__X_SPLIT, NULL, NULL, NULL};
+    rc = cbag__run_stage(cx, b, 0, b->nparts, write_task, &a, &x);
     cbag__release(b);
     cbag__free(st);
     return rc;

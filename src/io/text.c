@@ -44,6 +44,7 @@
 #include "mem.h"
 #include "remote.h"
 #include "src.h"
+#include "utf8.h"
 
 /* ------------------------------------------------------------------------ */
 /* Planning                                                                 */
@@ -322,60 +323,14 @@ done:
 }
 
 /* ------------------------------------------------------------------------ */
-/* UTF-8                                                                    */
-
-/* The RFC 3629 table for a lead byte c >= 0x80: the sequence length (0 if
- * c cannot start one) and the range of the byte after it (narrower than
- * 0x80..0xBF where overlong forms, surrogates or > U+10FFFF would follow). */
-static inline size_t utf8_lead(unsigned c, unsigned *lo, unsigned *hi) {
-    *lo = 0x80;
-    *hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) return 2;
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (c == 0xE0) *lo = 0xA0;
-        if (c == 0xED) *hi = 0x9F;
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (c == 0xF0) *lo = 0x90;
-        if (c == 0xF4) *hi = 0x8F;
-        return 4;
-    }
-    return 0;
-}
-
-/* Length of the valid UTF-8 prefix of s[0..n): n when all of it is valid.
- * ASCII, the common case, is checked 16 bytes at a time. */
-static size_t utf8_valid_prefix(const unsigned char *s, size_t n) {
-    size_t i = 0;
-    for (;;) {
-        while (i + 16 <= n) {
-            uint64_t a, b;
-            memcpy(&a, s + i, 8);
-            memcpy(&b, s + i + 8, 8);
-            if ((a | b) & 0x8080808080808080ull) break;
-            i += 16;
-        }
-        while (i < n && s[i] < 0x80)
-            i++;
-        if (i >= n) return n;
-        /* one multi-byte sequence */
-        unsigned lo, hi;
-        size_t len = utf8_lead(s[i], &lo, &hi);
-        if (!len) return i;
-        if (i + len > n || s[i + 1] < lo || s[i + 1] > hi) return i;
-        for (size_t k = 2; k < len; k++)
-            if ((s[i + k] & 0xC0) != 0x80) return i;
-        i += len;
-    }
-}
+/* UTF-8 (the validator is in core/utf8.h)                                  */
 
 /* Length of the maximal invalid subpart at s[0..n) (s[0] starts it), as
  * Python's decoder measures it: a lead byte and the continuation bytes
  * that could still have completed it. */
 static size_t utf8_bad_len(const unsigned char *s, size_t n) {
     unsigned lo, hi;
-    size_t len = utf8_lead(s[0], &lo, &hi);
+    size_t len = cbag__utf8_lead(s[0], &lo, &hi);
     if (!len) return 1;
     size_t k = 1;
     if (k < n && k < len && s[k] >= lo && s[k] <= hi) {
@@ -713,7 +668,7 @@ static void mark_line(cbag__lines *r) {
 static int decode(cbag__lines *r, const char **line, size_t *len) {
     const unsigned char *s = (const unsigned char *)*line;
     size_t n = *len;
-    size_t i = utf8_valid_prefix(s, n);
+    size_t i = cbag__utf8_valid_prefix(s, n);
     if (i == n) return 1;
     if (r->enc == CBAG__ENC_STRICT) {
         uint64_t no = cbag__lines_lineno(r);
@@ -733,7 +688,7 @@ static int decode(cbag__lines *r, const char **line, size_t *len) {
         if (r->enc == CBAG__ENC_REPLACE)
             cbag__buf_put(&r->fix, "\xEF\xBF\xBD", 3);
         done = i + bad;
-        i = done + utf8_valid_prefix(s + done, n - done);
+        i = done + cbag__utf8_valid_prefix(s + done, n - done);
     }
     cbag__buf_put(&r->fix, s + done, n - done);
     cbag__buf_reserve(&r->fix, 1); /* never a NULL pointer, even if empty */
