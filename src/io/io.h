@@ -52,6 +52,10 @@ typedef struct cbag__text_opts {
     const char *delim;
     size_t files_per_partition; /* 0/1: one file per partition */
     int encoding_errors;        /* CBAG__ENC_* */
+    /* The reader's first buffer size (it grows for longer lines); 0: 1 MB.
+     * The tests and the fuzzer use a few bytes, so that lines and
+     * delimiters straddle refills. */
+    size_t bufsize;
 } cbag__text_opts;
 
 /* Expands each pattern (a glob with * ? [..], or a plain path) and splits

@@ -356,7 +356,8 @@ struct cbag__lines {
     const char *bdelim; /* where blocks are cut: delim, or "\n" */
     size_t bdlen;
     int enc;
-    int quirk; /* dask's trailing "" after a final custom delimiter */
+    size_t buf0; /* the first buffer size, also count_lines' chunk */
+    int quirk;   /* dask's trailing "" after a final custom delimiter */
 
     char *buf; /* buf[pos..len) is unread; buf[0] is byte buf_off */
     size_t cap, pos, len;
@@ -581,7 +582,7 @@ static int64_t count_lines(const cbag__lines *r, const char *path,
                            uint64_t upto) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
-    size_t cap = BUF_INIT;
+    size_t cap = r->buf0;
     char *b = cbag__malloc(cap + r->dlen);
     if (!b) {
         close(fd);
@@ -778,7 +779,8 @@ cbag__lines *cbag__lines_open(const cbag__text_part *p,
     r->bdelim = r->mode == M_EXACT ? r->delim : "\n";
     r->bdlen = r->mode == M_EXACT ? r->dlen : 1;
     if (r->mode != M_EXACT) r->dlen = 1; /* count_lines' carry */
-    r->cap = BUF_INIT;
+    r->buf0 = o->bufsize ? o->bufsize : BUF_INIT;
+    r->cap = r->buf0;
     r->buf = cbag__malloc(r->cap);
     if (!r->buf) goto nomem;
     if (p->nfiles == 0) return r;
