@@ -477,7 +477,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     on_sigint(cx);
-    cbag__progopt po = {o.errors_skip};
+    cbag__progopt po = {.errors_skip = o.errors_skip};
     cbag__prog *p = cbag__prog_new(cx, &po);
     if (!p) {
         fprintf(stderr, "cbag: out of memory\n");

@@ -354,6 +354,7 @@ static int db_read_text(cbag__st *st, const cbag__args *a, cbag__lv *out) {
                                         NULL};
     const cbag__lv *v[10];
     if (need_main(st, NULL, "db.read_text") ||
+        cbag__files_allowed(st, NULL, "read_text") ||
         cbag__bind_args(st, NULL, "read_text", a, names, 1, v))
         return -1;
     cbag_text_options o = {0};
@@ -655,7 +656,9 @@ static int m_to_textfiles(cbag__st *st, const cbag__node *at, cbag *b,
         "path",    "name_function",   "compression",  "encoding",
         "compute", "storage_options", "last_endline", NULL};
     const cbag__lv *v[7];
-    if (cbag__bind_args(st, at, "to_textfiles", a, names, 1, v)) return -1;
+    if (cbag__files_allowed(st, at, "to_textfiles") ||
+        cbag__bind_args(st, at, "to_textfiles", a, names, 1, v))
+        return -1;
     if (v[1] && !none(v[1]))
         return cbag__err(st, at, E_NOTIMPL,
                          "to_textfiles: name_function is "
@@ -676,7 +679,9 @@ static int m_visualize(cbag__st *st, const cbag__node *at, const cbag__lv *x,
                        const cbag__args *a, cbag__lv *out) {
     static const char *const names[] = {"filename", "format", NULL};
     const cbag__lv *v[2];
-    if (cbag__bind_args(st, at, "visualize", a, names, 0, v)) return -1;
+    if (cbag__files_allowed(st, at, "visualize") ||
+        cbag__bind_args(st, at, "visualize", a, names, 0, v))
+        return -1;
     const char *fn = v[0] ? get_str(st, at, v[0], "filename") : "mydask.dot";
     if (!fn) return st->err ? -1 : cbag__err(st, at, E_TYPE, "filename needed");
     FILE *f = fopen(fn, "w");

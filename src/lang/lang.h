@@ -129,7 +129,9 @@ enum {
     E_MEMORY,
     E_ENGINE, /* a cbag_ call failed: the message is cbag_errmsg's */
     E_NOTIMPL,
-    E_STOP /* a compute stopped by the engine, message on the context */
+    E_STOP,      /* a compute stopped by the engine, message on the context */
+    E_TIMEOUT,   /* the sandbox's step limit (cbag__progopt.max_steps) */
+    E_PERMISSION /* a file operation in the sandbox (no_files) */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -248,6 +250,7 @@ struct cbag__st {
     int err; /* E_*, or E_NONE */
     int line, col;
     char msg[600];
+    uint64_t steps; /* loop iterations and calls, for max_steps */
     cbag__lv ret;
     cbag__pool *mem;        /* non-data allocations: lists of bags, frames */
     cbag__pool own;         /* a worker's own pool, freed after the callback */
@@ -272,6 +275,8 @@ struct cbag__prog {
     cbag_result **res;
     size_t nres, capres;
     bool errors_skip;   /* --errors skip: json.loads skips bad records */
+    bool no_files;      /* the sandbox: see cbag__progopt */
+    uint64_t max_steps; /* per evaluation; 0: no limit */
     bool fast_json;     /* map(json.loads) uses the engine's loader */
     cbag__lv last_lazy; /* the last bag or item computed (--visualize) */
     const cbag__src *src;
@@ -359,8 +364,8 @@ int cbag__call1(cbag__st *st, const cbag__lv *fn, const cbag__lv *x,
  * terminated; the first nreq required) as Python does; v[i] is NULL for an
  * argument not given. 0, or -1 with a TypeError on st. */
 int cbag__bind_args(cbag__st *st, const cbag__node *at, const char *fname,
-                    const cbag__args *a, const char *const *names,
-                    size_t nreq, const cbag__lv **v);
+                    const cbag__args *a, const char *const *names, size_t nreq,
+                    const cbag__lv **v);
 int cbag__err(cbag__st *st, const cbag__node *at, int kind, const char *fmt,
               ...) __attribute__((format(printf, 4, 5)));
 const char *cbag__err_name(int kind);
@@ -370,6 +375,16 @@ int cbag__own(cbag__st *st, const cbag_val *v);
 bool cbag__owned(const cbag__st *st, const cbag_val *v);
 /* Builder failure: an out-of-memory error. */
 int cbag__oom(cbag__st *st, const cbag__node *at);
+/* Counts one loop iteration or call: 0, or -1 with a TimeoutError once the
+ * program's max_steps is exceeded (cbag__step_limit reports it). */
+int cbag__step_limit(cbag__st *st, const cbag__node *at);
+static inline int cbag__step(cbag__st *st, const cbag__node *at) {
+    if (!st->p->max_steps || ++st->steps <= st->p->max_steps) return 0;
+    return cbag__step_limit(st, at);
+}
+/* 0 when files may be touched, else -1 with a PermissionError naming what
+ * (the sandbox's no_files). */
+int cbag__files_allowed(cbag__st *st, const cbag__node *at, const char *what);
 /* Sets the node's evaluation function from its kind. */
 void cbag__bind(cbag__node *n);
 
@@ -477,6 +492,13 @@ extern const cbag__builtin cbag__bi_print;
 
 typedef struct cbag__progopt {
     bool errors_skip;
+    /* A sandbox for running code nobody checked (the fuzzer): no_files
+     * makes read_text, to_textfiles, to_csv and visualize fail with a
+     * PermissionError; max_steps > 0 stops an evaluation (the program, or
+     * one callback invocation) with a TimeoutError after that many loop
+     * iterations and function calls. */
+    bool no_files;
+    uint64_t max_steps;
 } cbag__progopt;
 
 cbag__prog *cbag__prog_new(cbag_ctx *cx, const cbag__progopt *o);

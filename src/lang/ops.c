@@ -657,6 +657,7 @@ int cbag__iter_init(cbag__st *st, const cbag__node *at, const cbag__lv *x,
 
 int cbag__iter_next(cbag__st *st, cbag__iter *it, cbag__lv *out) {
     if (it->i >= it->n) return 0;
+    if (cbag__step(st, NULL)) return -1;
     switch (it->kind) {
     case 0: *out = cbag__val(cbag_at(it->v, (int64_t)it->i++)); return 1;
     case 1: *out = cbag__val(cbag_dict_key(it->v, it->i++)); return 1;

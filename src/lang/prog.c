@@ -11,6 +11,8 @@ cbag__prog *cbag__prog_new(cbag_ctx *cx, const cbag__progopt *o) {
     if (!p) return NULL;
     p->cx = cx;
     p->errors_skip = o && o->errors_skip;
+    p->no_files = o && o->no_files;
+    p->max_steps = o ? o->max_steps : 0;
     p->mst = calloc(1, sizeof *p->mst);
     if (!p->mst) {
         free(p);
@@ -97,6 +99,7 @@ int cbag__prog_run(cbag__prog *p, const cbag__src *src, cbag__lv *last,
     st->line = st->col = 0;
     st->fr = NULL;
     st->depth = 0;
+    st->steps = 0;
     p->last = block->n ? block->kids[block->n - 1] : NULL;
     while (p->last && p->last->kind == S_BLOCK && p->last->n)
         p->last = p->last->kids[p->last->n - 1];
