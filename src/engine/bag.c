@@ -64,7 +64,8 @@ cbag *cbag_from_sequence(cbag_ctx *cx, const cbag_val *seq,
         size_t lo = i * size, hi = lo + size > n ? n : lo + size;
         if (lo > n) lo = n;
         bodies[i].len = bodies[i].cap = (uint32_t)(hi - lo);
-        bodies[i].items = copy->u.seq->items + lo;
+        /* an empty sequence may have no items array at all */
+        bodies[i].items = n ? copy->u.seq->items + lo : NULL;
         parts[i].type = CBAG_LIST;
         parts[i].u.seq = &bodies[i];
     }
