@@ -598,7 +598,10 @@ typedef struct cbag_text_options {
 /* The lines of the files matching a glob or path (each line with its line
  * ending, as dask's read_text), in file order. opt may be NULL. The files
  * are listed now (no match is an error naming the pattern) and read at
- * compute. */
+ * compute. A file that is shorter at compute than when it was listed
+ * (truncated or replaced meanwhile) is a CBAG_IO error naming it; lines
+ * appended meanwhile are read. FIFOs and devices are read whole, as one
+ * partition, even with a blocksize. */
 cbag *cbag_read_text(cbag_ctx *cx, const char *pattern,
                      const cbag_text_options *opt);
 /* The same for a list of globs or paths, in list order. */

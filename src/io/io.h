@@ -20,6 +20,10 @@ typedef struct cbag__file_range {
      * the file); a compressed file is always read whole (0, UINT64_MAX). */
     uint64_t start, end;
     int codec; /* CBAG__CODEC_*, never CBAG__CODEC_INFER */
+    /* The file's size when it was listed (0 for FIFOs and devices): the
+     * reader fails with "... shrank while being read" when it finds the
+     * file ends before that. */
+    uint64_t size;
 } cbag__file_range;
 
 typedef struct cbag__text_part {
@@ -69,7 +73,8 @@ typedef struct cbag__text_opts {
  *  - blocksize > 0: every uncompressed file is cut into byte ranges exactly
  *    as dask's read_bytes does (same count, same offsets); empty files give
  *    no partition; compressed files are one partition each (dask refuses
- *    them). Block i owns the lines that start after the first delimiter at
+ *    them), and so are FIFOs and devices, which cannot be cut (they are
+ *    not opened here: that could block, or take their data away). Block i owns the lines that start after the first delimiter at
  *    or after its start offset (block 0: from byte 0) up to and including
  *    the line whose delimiter begins at or after its end offset.
  * Errors (CBAG_IO, CBAG_INVALID, CBAG_NOMEM, message in err):
