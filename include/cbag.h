@@ -623,7 +623,10 @@ typedef struct cbag_textfiles_options {
  * pattern without '*' is a directory of N.part files). Each line is the
  * element followed by "\n" (the last one only with last_endline). Files are
  * written under a temporary name and renamed when complete, so a failure
- * never leaves a partial file under a final name. Runs now. */
+ * never leaves a partial file under a final name. A process killed mid-write
+ * leaves hidden temporary files (".NAME.tmp.PID.RAND"); the next write to
+ * the same directory removes those of processes no longer running. Runs
+ * now. */
 int cbag_to_textfiles(cbag *b, const char *pattern,
                       const cbag_textfiles_options *opt);
 

@@ -171,11 +171,17 @@ int cbag_frame_to_csv(cbag_frame *f, const char *path,
     }
     csv_arg a = {f, path, opt && opt->sep ? opt->sep : ',',
                  !(opt && opt->no_index), !(opt && opt->no_header)};
-    if (opt && opt->single_file) return csv_single(&a);
+    if (opt && opt->single_file) {
+        cbag__out_sweep(path); /* what a killed run left */
+        return csv_single(&a);
+    }
     char err[256];
     if (cbag__textfile_pattern_check(path, err, sizeof err)) {
         cbag__error(cx, CBAG_INVALID, "to_csv: %s", err);
         return CBAG_INVALID;
     }
+    char *first = cbag__textfile_name(path, 0, f->nparts);
+    if (first) cbag__out_sweep(first);
+    cbag__free(first);
     return cbag__run_stage(cx, NULL, 0, f->nparts, csv_task, &a);
 }

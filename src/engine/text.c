@@ -334,6 +334,9 @@ int cbag_to_textfiles(cbag *b, const char *pattern,
         return CBAG_INVALID;
     }
     write_arg a = {b, pattern, opt, codec};
+    char *first = cbag__textfile_name(pattern, 0, b->nparts);
+    if (first) cbag__out_sweep(first); /* what a killed run left */
+    cbag__free(first);
     if (cbag__prepare(cx, b)) return cx->code;
     int rc = cbag__run_stage(cx, b, 0, b->nparts, write_task, &a);
     cbag__release(b);

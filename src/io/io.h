@@ -141,6 +141,11 @@ int cbag__out_commit(cbag__out *o);
 int cbag__out_commit_err(cbag__out *o, char *err, size_t errlen);
 /* Removes the temporary file; frees o. NULL is ignored. */
 void cbag__out_abort(cbag__out *o);
+/* Removes from the directory of path the temporary files that writers
+ * killed mid-write (SIGKILL, a crash, power loss) left behind: those
+ * named as above whose PID is not a running process. Writers call it once
+ * before writing a set of outputs, so a rerun leaves a clean directory. */
+void cbag__out_sweep(const char *path);
 
 /* The codec of a file name's extension (case-insensitive, as fsspec):
  * .gz .bz2 .xz .zst .lz4, else CBAG__CODEC_NONE. */
