@@ -14,6 +14,8 @@
 #include "cbag.h"
 #include "lang/lang.h"
 
+static const cbag__progopt *run_opts; /* NULL: the command's defaults */
+
 /* Runs src on a fresh context with 4 workers; returns what the command
  * would print (the last value's repr, without the newline) or, on failure,
  * the error text. *rc gets RUN_OK, RUN_ERROR or RUN_SYNTAX. malloc'd. */
@@ -22,7 +24,7 @@ static char *run(const char *src, int *rc) {
     o.workers = 4;
     cbag_ctx *cx = cbag_open(&o);
     assert_non_null(cx);
-    cbag__prog *p = cbag__prog_new(cx, NULL);
+    cbag__prog *p = cbag__prog_new(cx, run_opts);
     assert_non_null(p);
     char *out = NULL, *err = NULL;
     size_t on = 0, en = 0;
@@ -305,6 +307,32 @@ static void test_callback_errors(void **state) {
                  RUN_ERROR, "only data values", NULL);
 }
 
+/* The sandbox the fuzzer runs programs in: no files, bounded loops. */
+static void test_sandbox(void **state) {
+    (void)state;
+    cbag__progopt o = {.no_files = true, .max_steps = 1000};
+    run_opts = &o;
+    expect_error("db.read_text('/etc/passwd').count()", RUN_ERROR,
+                 "PermissionError: read_text", NULL);
+    expect_error("db.range(3, npartitions=1).map(str).to_textfiles('/tmp/x/*.txt')",
+                 RUN_ERROR, "PermissionError: to_textfiles", NULL);
+    expect_error("db.range(3, npartitions=1).visualize('g.dot')", RUN_ERROR,
+                 "PermissionError: visualize", NULL);
+    expect_error("while True:\n    pass", RUN_ERROR, "TimeoutError", NULL);
+    expect_error("[x for x in range(5000)]", RUN_ERROR, "TimeoutError", NULL);
+    expect_error("def f(n):\n    return f(n - 1) + f(n - 1) if n else 0\nf(50)",
+                 RUN_ERROR, "TimeoutError", NULL);
+    /* callbacks have their own budget */
+    expect_error("db.range(2, npartitions=1).map(lambda x: len([y for y in range(5000)]))"
+                 ".compute()",
+                 RUN_ERROR, "TimeoutError", NULL);
+    expect("sum([x for x in range(500)])", "124750");
+    expect("db.range(5000, npartitions=4).map(lambda x: x + 1).sum()",
+           "12502500");
+    run_opts = NULL;
+    expect("len([x for x in range(5000)])", "5000");
+}
+
 /* Many records through lambdas on 4 threads give the sequential answer. */
 static void test_threads(void **state) {
     (void)state;
@@ -442,6 +470,7 @@ int main(void) {
         cmocka_unit_test(test_bags),
         cmocka_unit_test(test_callback_errors),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_sandbox),
         cmocka_unit_test(test_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
