@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "cbag.h"
+#include "iocheck.h"
 
 static char dir[256];
 static cbag_ctx *cx;
@@ -209,10 +210,11 @@ static void test_to_textfiles_like_dask(void **state) {
 
 static int setup(void **state) {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/cbag-test-text.XXXXXX");
-    if (!mkdtemp(dir)) return -1;
+    if (iocheck_init("text")) return -1;
+    snprintf(dir, sizeof dir, "%s", iocheck_root);
     cbag_options o = {0};
     o.workers = 2;
+    o.temp_dir = iocheck_tmp;
     cx = cbag_open(&o);
     return cx ? 0 : -1;
 }
@@ -220,16 +222,15 @@ static int setup(void **state) {
 static int teardown(void **state) {
     (void)state;
     cbag_close(cx);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    iocheck_done();
+    return 0;
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_json_lines),
-        cmocka_unit_test(test_to_textfiles),
-        cmocka_unit_test(test_to_textfiles_like_dask),
+        IOCHECK_TEST(test_json_lines),
+        IOCHECK_TEST(test_to_textfiles),
+        IOCHECK_TEST(test_to_textfiles_like_dask),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
