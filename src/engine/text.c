@@ -217,7 +217,12 @@ int cbag__run_text(cbag__worker *w, const cbag *b, size_t part,
                 break;
             }
         } else if (line_value(w, b, r, line, len, v)) {
-            rc = cbag__fail(w, b->name, CBAG_NOMEM, "out of memory");
+            rc = len > CBAG__MAX_LEN
+                     ? cbag__fail(w, b->name, CBAG_INVALID,
+                                  "a line of %zu bytes: strings hold at most "
+                                  "4 GiB",
+                                  len)
+                     : cbag__fail(w, b->name, CBAG_NOMEM, "out of memory");
             break;
         }
         rc = out->push(out, v);
