@@ -192,6 +192,7 @@ int cbag__run_text(cbag__worker *w, const cbag *b, size_t part,
         if (k == 0) break;
         if (k < 0) {
             w->lines = NULL; /* the reader's message names file and line */
+            w->elem = i;     /* the element that could not be read */
             rc = cbag__fail(w, b->name, -k, "%s", cbag__lines_error(r));
             break;
         }
