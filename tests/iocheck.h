@@ -69,6 +69,21 @@ static int iocheck_entries(const char *path, int show) {
     return n;
 }
 
+/* The whole content of path, malloc'd, its length in *n; NULL if it
+ * cannot be read. */
+static char *iocheck_slurp(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    *n = 0;
+    if (!f) return NULL;
+    size_t cap = 65536, len = 0, k;
+    char *s = malloc(cap);
+    while (s && (k = fread(s + len, 1, cap - len, f)) > 0)
+        if ((len += k) == cap) s = realloc(s, cap *= 2);
+    fclose(f);
+    *n = len;
+    return s;
+}
+
 static int iocheck_rm1_(const char *p, const struct stat *st, int flag,
                         struct FTW *f) {
     (void)st, (void)flag, (void)f;

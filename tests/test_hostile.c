@@ -69,18 +69,6 @@ static void put_codec(const char *name, const void *data, size_t n) {
     if (cbag__out_commit_err(o, err, sizeof err)) fail_msg("%s", err);
 }
 
-static char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    cbag__buf b = CBAG__BUF_INIT;
-    char tmp[65536];
-    size_t k;
-    while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
-        cbag__buf_put(&b, tmp, k);
-    fclose(f);
-    return cbag__buf_detach(&b, n);
-}
-
 /* n JSON lines {"i": I, "v": I % 7} */
 static char *records(size_t n, size_t *len) {
     cbag__buf b = CBAG__BUF_INIT;
@@ -141,7 +129,8 @@ static void test_damaged_streams(void **state) {
         snprintf(bad, sizeof bad, "bad.json%s", EXTS[c]);
         put_codec(good, text, n);
         size_t m;
-        char *z = slurp(P(good), &m);
+        char *z = iocheck_slurp(P(good), &m);
+        assert_non_null(z);
         assert_int_equal(sum_v(P(good)), want);
         /* cut: always an error, except at 0 (an empty file is empty) */
         size_t step = m / 40 + 1;

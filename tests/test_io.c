@@ -57,15 +57,9 @@ static void put_file(const char *name, const void *data, size_t n) {
 }
 
 static char *get_path(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    cbag__buf b = CBAG__BUF_INIT;
-    char tmp[65536];
-    size_t k;
-    while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
-        cbag__buf_put(&b, tmp, k);
-    fclose(f);
-    return cbag__buf_detach(&b, n);
+    char *s = iocheck_slurp(path, n);
+    assert_non_null(s);
+    return s;
 }
 
 /* Deterministic text: nlines lines of varying length, some non-ASCII. */
