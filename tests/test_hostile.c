@@ -158,6 +158,18 @@ static void test_damaged_streams(void **state) {
     free(text);
 }
 
+/* A legacy .lzma header claiming a 4 GB dictionary: a few bytes must not
+ * make cbag allocate 4 GB. Streams asking for more than 1 GiB are refused
+ * (xz -9 needs 65 MB). */
+static void test_xz_memory_claim(void **state) {
+    (void)state;
+    unsigned char f[32] = {0x5d, 0xff, 0xff, 0xff, 0xff};
+    memset(f + 5, 0xff, 8); /* unknown size */
+    put("claim.json.xz", f, sizeof f);
+    assert_int_equal(count(cbag_read_text(cx, P("claim.json.xz"), NULL)), -1);
+    expect_error(CBAG_IO, 0, P("claim.json.xz"), "MiB of memory to decode");
+}
+
 /* A gzip bomb: 100 lines of a million bytes, 100 MB in under 100 KB
  * (1000:1). cbag inflates it as gzip -d would, streaming through its
  * buffer (grown to hold a line): every line is read, memory stays flat. */
@@ -650,6 +662,7 @@ static int teardown(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         IOCHECK_TEST(test_damaged_streams),
+        IOCHECK_TEST(test_xz_memory_claim),
         IOCHECK_TEST(test_gzip_bomb),
         IOCHECK_TEST(test_nul_bytes),
         IOCHECK_TEST(test_bad_utf8),
