@@ -71,7 +71,7 @@ static int iocheck_entries(const char *path, int show) {
 
 /* The whole content of path, malloc'd, its length in *n; NULL if it
  * cannot be read. */
-static char *iocheck_slurp(const char *path, size_t *n) {
+static inline char *iocheck_slurp(const char *path, size_t *n) {
     FILE *f = fopen(path, "rb");
     *n = 0;
     if (!f) return NULL;

@@ -190,6 +190,41 @@ static void test_disk_full_fsize(void **state) {
     }
 }
 
+/* (x % 10, a line of text) */
+static const cbag_val *keyed_line(cbag_call *c, const cbag_val *x, void *ud) {
+    const cbag_val *kv[2] = {cbag_new_int(c, cbag_int_value(x) % 10),
+                             make_line(c, x, ud)};
+    return cbag_new_tuplev(c, 2, kv);
+}
+
+static const cbag_val *key10(cbag_call *c, const cbag_val *x, void *ud) {
+    (void)c, (void)ud;
+    return cbag_at(x, 0);
+}
+
+/* A groupby that must spill (1 MB of memory for 25 MB of shuffle) into a
+ * full temp dir (outdir, the tmpfs): an error naming the temp dir and the
+ * cause, no file left. 0 when so. */
+static int spill_to_full_disk(void) {
+    cbag_options o = {0};
+    o.workers = 2;
+    o.memory_limit = 1 << 20;
+    o.temp_dir = outdir;
+    cbag_ctx *c = cbag_open(&o);
+    cbag *g = cbag_groupby_fn(
+        cbag_map(cbag_range(c, 400000, 8), keyed_line, NULL), key10, 8, NULL);
+    cbag_result *r = cbag_compute(g);
+    int ok = !r && cbag_errcode(c) == CBAG_IO &&
+             strstr(cbag_errmsg(c), "No space left") &&
+             strstr(cbag_errmsg(c), outdir);
+    if (!ok) fprintf(stderr, "spilling to a full disk: %s\n", cbag_errmsg(c));
+    cbag_result_free(r);
+    cbag_close(c);
+    int finals, temps;
+    count_out(&finals, &temps);
+    return ok && temps == 0 ? 0 : 1;
+}
+
 /* In a child with its own mount namespace: a 512 KB tmpfs on outdir. */
 static void tmpfs_child(const char *ext, rlim_t unused) {
     (void)unused;
@@ -211,7 +246,8 @@ static void tmpfs_child(const char *ext, rlim_t unused) {
         complete += check_final(c, i, ext);
     count_out(&finals, &temps);
     cbag_close(c);
-    _exit(complete == finals && temps == 0 ? 0 : 1);
+    if (complete != finals || temps != 0) _exit(1);
+    _exit(spill_to_full_disk());
 }
 
 static void test_disk_full_tmpfs(void **state) {
