@@ -331,6 +331,8 @@ static void test_sandbox(void **state) {
            "12502500");
     run_opts = NULL;
     expect("len([x for x in range(5000)])", "5000");
+    /* more than a string can hold: an error, not a terabyte request */
+    expect_error("'ab' * 2 ** 40", RUN_ERROR, "MemoryError", "too long");
 }
 
 /* Many records through lambdas on 4 threads give the sequential answer. */

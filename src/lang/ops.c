@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lang.h"
+#include "mem.h"
 
 bool cbag__truthy(const cbag__lv *v) {
     if (v->k == LV_VAL) return cbag_truthy(LVV(*v));
@@ -261,15 +262,16 @@ static int repeat(cbag__st *st, const cbag__node *at, const cbag_val *x,
     if (t == CBAG_STR) {
         size_t l;
         const char *s = cbag_str(x, &l);
-        if (l && (uint64_t)n > (uint64_t)(SIZE_MAX / 4) / l)
+        /* a cbag string holds at most 4 GiB */
+        if (l && (uint64_t)n > UINT32_MAX / l)
             return cbag__err(st, at, E_MEMORY, "repeated string is too long");
         size_t total = l * (size_t)n;
-        char *buf = malloc(total + 1);
+        char *buf = cbag__malloc(total + 1);
         if (!buf) return cbag__oom(st, at);
         for (int64_t i = 0; i < n; i++)
             memcpy(buf + l * (size_t)i, s, l);
         const cbag_val *r = cbag_new_str(st->c, buf, total);
-        free(buf);
+        cbag__free(buf);
         if (!r) return cbag__oom(st, at);
         *out = cbag__val(r);
         return 0;
