@@ -141,7 +141,7 @@ fuzz-smoke: fuzz-build
 	@$(FUZZ_RUN) $(FUZZ_SMOKE_SECONDS) smoke
 
 format:
-	clang-format -i include/*.h src/*/*.c src/*/*.h tests/*.c examples/*.c $(wildcard cli/*.c bench/*.c)
+	clang-format -i include/*.h src/*/*.c src/*/*.h tests/*.c tests/*.h examples/*.c $(wildcard cli/*.c bench/*.c fuzz/*.c fuzz/*.h)
 
 clean:
 	rm -rf build
