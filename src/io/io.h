@@ -74,9 +74,10 @@ typedef struct cbag__text_opts {
  *    as dask's read_bytes does (same count, same offsets); empty files give
  *    no partition; compressed files are one partition each (dask refuses
  *    them), and so are FIFOs and devices, which cannot be cut (they are
- *    not opened here: that could block, or take their data away). Block i owns the lines that start after the first delimiter at
- *    or after its start offset (block 0: from byte 0) up to and including
- *    the line whose delimiter begins at or after its end offset.
+ *    not opened here: that could block, or take their data away). Block i
+ *    owns the lines that start after the first delimiter at or after its
+ *    start offset (block 0: from byte 0) up to and including the line
+ *    whose delimiter begins at or after its end offset.
  * Errors (CBAG_IO, CBAG_INVALID, CBAG_NOMEM, message in err):
  *   "read_text: no files match 'data/x*.json'", "read_text: data/d: Is a
  *   directory", "read_text: data/f.json: Permission denied", ...

@@ -208,9 +208,8 @@ static int add_blocks(part_list *pl, const char *path, uint64_t size,
         prev = off;
     }
     cbag__text_part *p = part_new(pl, 1);
-    if (!p ||
-        part_add(p, path, prev, UINT64_MAX, CBAG__CODEC_NONE, size - prev,
-                 size))
+    if (!p || part_add(p, path, prev, UINT64_MAX, CBAG__CODEC_NONE, size - prev,
+                       size))
         return -1;
     return 0;
 }
