@@ -314,8 +314,9 @@ static void test_sandbox(void **state) {
     run_opts = &o;
     expect_error("db.read_text('/etc/passwd').count()", RUN_ERROR,
                  "PermissionError: read_text", NULL);
-    expect_error("db.range(3, npartitions=1).map(str).to_textfiles('/tmp/x/*.txt')",
-                 RUN_ERROR, "PermissionError: to_textfiles", NULL);
+    expect_error(
+        "db.range(3, npartitions=1).map(str).to_textfiles('/tmp/x/*.txt')",
+        RUN_ERROR, "PermissionError: to_textfiles", NULL);
     expect_error("db.range(3, npartitions=1).visualize('g.dot')", RUN_ERROR,
                  "PermissionError: visualize", NULL);
     expect_error("while True:\n    pass", RUN_ERROR, "TimeoutError", NULL);
@@ -323,7 +324,8 @@ static void test_sandbox(void **state) {
     expect_error("def f(n):\n    return f(n - 1) + f(n - 1) if n else 0\nf(50)",
                  RUN_ERROR, "TimeoutError", NULL);
     /* callbacks have their own budget */
-    expect_error("db.range(2, npartitions=1).map(lambda x: len([y for y in range(5000)]))"
+    expect_error("db.range(2, npartitions=1).map(lambda x: len([y for y in "
+                 "range(5000)]))"
                  ".compute()",
                  RUN_ERROR, "TimeoutError", NULL);
     expect("sum([x for x in range(500)])", "124750");
