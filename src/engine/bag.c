@@ -45,8 +45,10 @@ cbag *cbag_from_sequence(cbag_ctx *cx, const cbag_val *seq,
     }
     cbag_val *copy = cbag__galloc(cx, sizeof *copy);
     if (!copy) return NULL;
-    if (cbag__copy_into(&cx->graph, copy, seq)) {
-        cbag__error(cx, CBAG_NOMEM, "from_sequence: out of memory");
+    int rc = cbag__copy_into(&cx->graph, copy, seq);
+    if (rc) {
+        cbag__error(cx, rc, "from_sequence: %s",
+                    rc == CBAG_INVALID ? CBAG__TOO_DEEP : "out of memory");
         return NULL;
     }
     size_t n = copy->u.seq->len;
