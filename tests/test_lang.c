@@ -333,6 +333,25 @@ static void test_sandbox(void **state) {
            "12502500");
     run_opts = NULL;
     expect("len([x for x in range(5000)])", "5000");
+}
+
+/* Values no JSON gives, built by a program: errors, never the stack. */
+static void test_hostile_values(void **state) {
+    (void)state;
+    /* a cycle: a holds b, which holds a */
+    const char *cyc = "a = []\nb = [a]\na.append(b)\na.append(b)\n";
+    char prog[256];
+    snprintf(prog, sizeof prog, "%s(a == b, a == a, b in [a, b])", cyc);
+    expect(prog, "(False, True, True)");
+    snprintf(prog, sizeof prog, "%sstr(a)", cyc);
+    expect_error(prog, RUN_ERROR, "RecursionError", NULL);
+    snprintf(prog, sizeof prog, "%sa", cyc);
+    expect_error(prog, RUN_ERROR, "RecursionError", NULL);
+    snprintf(prog, sizeof prog, "%sdb.from_sequence([a]).count()", cyc);
+    expect_error(prog, RUN_ERROR, "nested deeper than 10000", NULL);
+    expect_error("x = []\nfor i in range(100000):\n    x = [x]\n"
+                 "db.from_sequence([x, x]).distinct().compute()",
+                 RUN_ERROR, "nested deeper than 10000", NULL);
     /* more than a string can hold: an error, not a terabyte request */
     expect_error("'ab' * 2 ** 40", RUN_ERROR, "MemoryError", "too long");
 }
@@ -475,6 +494,7 @@ int main(void) {
         cmocka_unit_test(test_callback_errors),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_sandbox),
+        cmocka_unit_test(test_hostile_values),
         cmocka_unit_test(test_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

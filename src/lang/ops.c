@@ -7,6 +7,7 @@
 
 #include "lang.h"
 #include "mem.h"
+#include "repr.h"
 
 bool cbag__truthy(const cbag__lv *v) {
     if (v->k == LV_VAL) return cbag_truthy(LVV(*v));
@@ -712,8 +713,18 @@ int cbag__str(cbag__st *st, const cbag__node *at, const cbag__lv *x, bool repr,
             *out = *x;
             return 0;
         }
-        s = cbag_format(v, CBAG_FMT_REPR, &len);
-        if (!s) return cbag__oom(st, at);
+        cbag__buf b = CBAG__BUF_INIT;
+        int rc = cbag__repr(&b, v);
+        if (rc == CBAG_INVALID) {
+            cbag__buf_free(&b);
+            return cbag__err(st, at, E_RECURSION,
+                             "maximum recursion depth exceeded while getting "
+                             "the repr of an object");
+        }
+        if (rc || !(s = cbag__buf_detach(&b, &len))) {
+            cbag__buf_free(&b);
+            return cbag__oom(st, at);
+        }
     } else {
         char buf[256];
         switch (x->k) {
