@@ -69,17 +69,22 @@ static int iocheck_entries(const char *path, int show) {
     return n;
 }
 
-/* The whole content of path, malloc'd, its length in *n; NULL if it
- * cannot be read. */
+/* The whole content of path, malloc'd and NUL-terminated, its length in
+ * *n; NULL if it cannot be read. */
 static inline char *iocheck_slurp(const char *path, size_t *n) {
     FILE *f = fopen(path, "rb");
     *n = 0;
     if (!f) return NULL;
     size_t cap = 65536, len = 0, k;
     char *s = malloc(cap);
-    while (s && (k = fread(s + len, 1, cap - len, f)) > 0)
-        if ((len += k) == cap) s = realloc(s, cap *= 2);
+    while (s && (k = fread(s + len, 1, cap - len, f)) > 0) {
+        if ((len += k) < cap) continue;
+        char *t = realloc(s, cap *= 2);
+        if (!t) free(s);
+        s = t;
+    }
     fclose(f);
+    if (s) s[len] = '\0'; /* len < cap */
     *n = len;
     return s;
 }
