@@ -1,9 +1,12 @@
-# cbag build. Modes: release (default), asan (address+undefined), tsan.
+# cbag build. Modes: release (default), asan (address+undefined), tsan,
+# fuzz (clang, libFuzzer instrumentation + address+undefined).
 #   make                 build/release/libcbag.{a,so} and the cbag command
 #   make test            unit tests, plain -O2
 #   make test-asan       unit tests under AddressSanitizer + UBSan
 #   make test-tsan       the threaded tests under ThreadSanitizer
 #   make check           all of the above + differential tests against dask
+#   make fuzz            every libFuzzer target for FUZZ_SECONDS (default 60)
+#   make fuzz-smoke      every target briefly on its corpus (the test command)
 #   make bench           benchmarks, written to BENCHMARKS.md
 #   make test-mpi        the mpi scheduler against threads under mpirun
 #   make install PREFIX=/usr/local
@@ -28,6 +31,9 @@ else ifeq ($(MODE),asan)
   OPT := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else ifeq ($(MODE),tsan)
   OPT := -O1 -g -fsanitize=thread
+else ifeq ($(MODE),fuzz)
+  CC := clang
+  OPT := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else
   $(error unknown MODE $(MODE))
 endif
@@ -38,13 +44,13 @@ LIB_SRC := $(sort $(wildcard src/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
-TSAN_TESTS := $(sort $(wildcard tests/test_engine*.c tests/test_keyed*.c tests/test_io*.c tests/test_text*.c tests/test_frame*.c tests/test_shuffle*.c))
+TSAN_TESTS := $(sort $(wildcard tests/test_engine*.c tests/test_stress*.c tests/test_keyed*.c tests/test_io*.c tests/test_text*.c tests/test_frame*.c tests/test_shuffle*.c))
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-.PHONY: all lib test test-asan test-tsan test-cli test-remote test-mpi check bench install clean format examples tutorial diff fuzz
+.PHONY: all lib test test-asan test-tsan test-cli test-remote test-mpi check bench install clean format examples tutorial diff fuzz fuzz-build fuzz-smoke
 
 all: lib $(EXAMPLE_BIN) $(if $(wildcard cli/cbag.c),$(B)/cbag)
 lib: $(B)/libcbag.a $(B)/libcbag.so
@@ -131,21 +137,39 @@ install: lib
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@MPI_LIBS@|$(MPI_LIBS)|' cbag.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/cbag.pc
 	if [ -x $(B)/cbag ]; then install -d $(DESTDIR)$(PREFIX)/bin && install -m 755 $(B)/cbag $(DESTDIR)$(PREFIX)/bin/; fi
 
-# libFuzzer targets (clang): each runs FUZZ_SECONDS on its committed corpus
-# (fuzz/corpus/NAME), new findings going to build/fuzz/NAME.
+# libFuzzer targets (clang): fuzz/NAME_fuzz.c is the target NAME, run on
+# its committed corpus fuzz/corpus/NAME; fuzz/decomp_fuzz.c is built once
+# per codec. make fuzz keeps new inputs in build/fuzz/NAME.new; a crash
+# leaves its input in build/fuzz/NAME-crash-* (commit it to the corpus once
+# fixed). fuzz-smoke runs each briefly and keeps nothing.
 FUZZ_SECONDS ?= 60
-FUZZ_SRC := $(sort $(wildcard fuzz/*_fuzz.c))
-fuzz:
-	@mkdir -p build/fuzz
-	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -Isrc/core \
-	    $$f $(filter-out src/lang/%,$(LIB_SRC)) $(LDLIBS_ALL) -o build/fuzz/$$n || exit 1; \
-	  mkdir -p build/fuzz/$$n.new; \
-	  build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/$$n.new fuzz/corpus/$${n%_fuzz} || exit 1; \
-	done
+FUZZ_SMOKE_SECONDS ?= 8
+FUZZ_CODECS := gzip bz2 xz zstd lz4
+FUZZ_TARGETS := $(sort $(filter-out decomp,$(patsubst fuzz/%_fuzz.c,%,$(wildcard fuzz/*_fuzz.c))) $(FUZZ_CODECS))
+FUZZ_BIN := $(FUZZ_TARGETS:%=build/fuzz/%_fuzz)
+FUZZ_RUN := FUZZ_TARGETS="$(FUZZ_TARGETS)" scripts/run-fuzz
+
+ifeq ($(MODE),fuzz)
+$(FUZZ_CODECS:%=build/fuzz/%_fuzz): build/fuzz/%_fuzz: fuzz/decomp_fuzz.c $(B)/libcbag.a
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -DFUZZ_CODEC='"$*"' $< -o $@ $(B)/libcbag.a $(LDLIBS_ALL)
+
+build/fuzz/%_fuzz: fuzz/%_fuzz.c $(B)/libcbag.a
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer $< -o $@ $(B)/libcbag.a $(LDLIBS_ALL)
+
+fuzz-build: $(FUZZ_BIN)
+else
+fuzz-build:
+	@$(MAKE) --no-print-directory MODE=fuzz fuzz-build
+endif
+
+fuzz: fuzz-build
+	@$(FUZZ_RUN) $(FUZZ_SECONDS) keep
+
+fuzz-smoke: fuzz-build
+	@$(FUZZ_RUN) $(FUZZ_SMOKE_SECONDS) smoke
 
 format:
-	clang-format -i include/*.h src/*/*.c src/*/*.h tests/*.c examples/*.c $(wildcard cli/*.c bench/*.c)
+	clang-format -i include/*.h src/*/*.c src/*/*.h tests/*.c tests/*.h examples/*.c $(wildcard cli/*.c bench/*.c fuzz/*.c fuzz/*.h)
 
 clean:
 	rm -rf build

@@ -114,8 +114,8 @@ int cli_common_option(int argc, char **argv, int *i, cli_opts *o) {
         return 1;
     }
     if ((v = cli_optarg(argc, argv, i, NULL, "--scheduler", &miss)) || miss) {
-        if (miss || (strcmp(v, "sync") && strcmp(v, "threads") &&
-                     strcmp(v, "mpi")))
+        if (miss ||
+            (strcmp(v, "sync") && strcmp(v, "threads") && strcmp(v, "mpi")))
             return usage_error("--scheduler must be threads, sync or mpi, got "
                                "'%s'",
                                miss ? "" : v);
@@ -370,7 +370,8 @@ static void on_progress(const cbag_progress *p, void *ud) {
     if (frac > 1) frac = 1;
     char bar[21];
     int full = (int)(frac * 20);
-    for (int i = 0; i < 20; i++) bar[i] = i < full ? '=' : i == full ? '>' : ' ';
+    for (int i = 0; i < 20; i++)
+        bar[i] = i < full ? '=' : i == full ? '>' : ' ';
     bar[20] = '\0';
     double mb = (double)p->bytes_read / 1e6;
     fprintf(stderr, "\r\033[K%.20s [%s] %zu/%zu partitions", p->stage, bar,
@@ -509,7 +510,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     on_sigint(cx);
-    cbag__progopt po = {o.errors_skip, o.no_projection};
+    cbag__progopt po = {.errors_skip = o.errors_skip,
+                        .no_projection = o.no_projection};
     cbag__prog *p = cbag__prog_new(cx, &po);
     if (!p) {
         fprintf(stderr, "cbag: out of memory\n");

@@ -643,7 +643,10 @@ typedef struct cbag_text_options {
 /* The lines of the files matching a glob or path (each line with its line
  * ending, as dask's read_text), in file order. opt may be NULL. The files
  * are listed now (no match is an error naming the pattern) and read at
- * compute. */
+ * compute. A file that is shorter at compute than when it was listed
+ * (truncated or replaced meanwhile) is a CBAG_IO error naming it; lines
+ * appended meanwhile are read. FIFOs and devices are read whole, as one
+ * partition, even with a blocksize. */
 cbag *cbag_read_text(cbag_ctx *cx, const char *pattern,
                      const cbag_text_options *opt);
 /* The same for a list of globs or paths, in list order. */
@@ -665,11 +668,14 @@ typedef struct cbag_textfiles_options {
 } cbag_textfiles_options;
 
 /* Writes each partition of b (strings) to one file: pattern "out/N.json.gz"
- * (N written as a star) gives out/0.json.gz, out/1.json.gz, ... as dask's
- * to_textfiles (a pattern without '*' is a directory of N.part files). Each
- * line is the element followed by "\n" (the last one only with last_endline).
- * Files are written under a temporary name and renamed when complete, so a
- * failure never leaves a partial file under a final name. Runs now. */
+ * (N written as a star) gives out/0.json.gz, out/1.json.gz, ... as dask's to_textfiles (a
+ * pattern without '*' is a directory of N.part files). Each line is the
+ * element followed by "\n" (the last one only with last_endline). Files are
+ * written under a temporary name and renamed when complete, so a failure
+ * never leaves a partial file under a final name. A process killed mid-write
+ * leaves hidden temporary files (".NAME.tmp.PID.RAND"); the next write to
+ * the same directory removes those of processes no longer running. Runs
+ * now. */
 int cbag_to_textfiles(cbag *b, const char *pattern,
                       const cbag_textfiles_options *opt);
 

@@ -5,7 +5,8 @@ set -euo pipefail
 build=(gcc make pkg-config libisal-dev libxxhash-dev zlib1g-dev libzstd-dev
        libbz2-dev liblzma-dev liblz4-dev libedit-dev libcurl4-openssl-dev)
 test=(libcmocka-dev python3-dask python3-numpy python3-pandas gzip bzip2 xz-utils zstd lz4
-      bsdutils coreutils libopenmpi-dev openmpi-bin)
+      bsdutils coreutils libopenmpi-dev openmpi-bin
+      clang libclang-rt-14-dev libfuzzer-14-dev)
 bench=(python3-dask python3-distributed python3-pandas python3-psutil jq time gnuplot-nox)
 want=("${build[@]}")
 for kind in "$@"; do

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cbag.h"
+#include "iocheck.h"
 
 static cbag_ctx *cx;
 
@@ -87,7 +88,9 @@ static char *computed(cbag *b) {
 
 static int setup(void **state) {
     (void)state;
+    if (iocheck_init("frame")) return -1;
     cbag_options o = {0};
+    o.temp_dir = iocheck_tmp;
     o.workers = 3;
     cx = cbag_open(&o);
     return cx ? 0 : -1;
@@ -97,6 +100,7 @@ static int teardown(void **state) {
     (void)state;
     cbag_close(cx);
     cx = NULL;
+    iocheck_done();
     return 0;
 }
 
@@ -687,21 +691,21 @@ static void test_null_chain(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_columns_and_dtypes),
-        cmocka_unit_test(test_print_like_pandas),
-        cmocka_unit_test(test_head_across_partitions),
-        cmocka_unit_test(test_float_formats),
-        cmocka_unit_test(test_print_truncated),
-        cmocka_unit_test(test_empty_first_partition),
-        cmocka_unit_test(test_int_float_promotion),
-        cmocka_unit_test(test_type_errors),
-        cmocka_unit_test(test_meta_and_tuples),
-        cmocka_unit_test(test_groupby_like_pandas),
-        cmocka_unit_test(test_groupby_keys),
-        cmocka_unit_test(test_select_and_filter),
-        cmocka_unit_test(test_to_csv),
-        cmocka_unit_test(test_to_bag_round_trip),
-        cmocka_unit_test(test_null_chain),
+        IOCHECK_TEST(test_columns_and_dtypes),
+        IOCHECK_TEST(test_print_like_pandas),
+        IOCHECK_TEST(test_head_across_partitions),
+        IOCHECK_TEST(test_float_formats),
+        IOCHECK_TEST(test_print_truncated),
+        IOCHECK_TEST(test_empty_first_partition),
+        IOCHECK_TEST(test_int_float_promotion),
+        IOCHECK_TEST(test_type_errors),
+        IOCHECK_TEST(test_meta_and_tuples),
+        IOCHECK_TEST(test_groupby_like_pandas),
+        IOCHECK_TEST(test_groupby_keys),
+        IOCHECK_TEST(test_select_and_filter),
+        IOCHECK_TEST(test_to_csv),
+        IOCHECK_TEST(test_to_bag_round_trip),
+        IOCHECK_TEST(test_null_chain),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

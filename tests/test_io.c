@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "cbag.h"
 #include "io/io.h"
+#include "iocheck.h"
 #include "mem.h"
 
 static char tmpdir[256];
@@ -56,15 +57,9 @@ static void put_file(const char *name, const void *data, size_t n) {
 }
 
 static char *get_path(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    cbag__buf b = CBAG__BUF_INIT;
-    char tmp[65536];
-    size_t k;
-    while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
-        cbag__buf_put(&b, tmp, k);
-    fclose(f);
-    return cbag__buf_detach(&b, n);
+    char *s = iocheck_slurp(path, n);
+    assert_non_null(s);
+    return s;
 }
 
 /* Deterministic text: nlines lines of varying length, some non-ASCII. */
@@ -237,25 +232,17 @@ static void model_blocks(const char *d, size_t size, uint64_t bs,
 /* ------------------------------------------------------------------------ */
 /* Setup                                                                    */
 
-static int rm_one(const char *p, const struct stat *st, int flag,
-                  struct FTW *f) {
-    (void)st;
-    (void)flag;
-    (void)f;
-    chmod(p, 0700);
-    return remove(p);
-}
-
 static int setup(void **state) {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "%s/cbag_test_io.XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    if (iocheck_init("io")) return -1;
+    snprintf(tmpdir, sizeof tmpdir, "%s", iocheck_root);
+    return 0;
 }
 
 static int teardown(void **state) {
     (void)state;
-    return nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    iocheck_done();
+    return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1494,31 +1481,31 @@ static void test_prep(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_codec_roundtrip),
-        cmocka_unit_test(test_cli_tools),
-        cmocka_unit_test(test_multi_stream),
-        cmocka_unit_test(test_gzip_members_tool),
-        cmocka_unit_test(test_truncated),
-        cmocka_unit_test(test_corrupt),
-        cmocka_unit_test(test_empty_and_final_newline),
-        cmocka_unit_test(test_crlf),
-        cmocka_unit_test(test_custom_delim),
-        cmocka_unit_test(test_block_every_boundary),
-        cmocka_unit_test(test_dask_oracle),
-        cmocka_unit_test(test_files_per_partition),
-        cmocka_unit_test(test_lineno),
-        cmocka_unit_test(test_utf8),
-        cmocka_unit_test(test_long_line),
-        cmocka_unit_test(test_bytes_read),
-        cmocka_unit_test(test_glob),
-        cmocka_unit_test(test_plan_errors),
-        cmocka_unit_test(test_permission_denied),
-        cmocka_unit_test(test_out_temp_rename),
-        cmocka_unit_test(test_out_errors),
-        cmocka_unit_test(test_textfile_names),
-        cmocka_unit_test(test_codec_from_path),
-        cmocka_unit_test(test_oom),
-        cmocka_unit_test(test_prep),
+        IOCHECK_TEST(test_codec_roundtrip),
+        IOCHECK_TEST(test_cli_tools),
+        IOCHECK_TEST(test_multi_stream),
+        IOCHECK_TEST(test_gzip_members_tool),
+        IOCHECK_TEST(test_truncated),
+        IOCHECK_TEST(test_corrupt),
+        IOCHECK_TEST(test_empty_and_final_newline),
+        IOCHECK_TEST(test_crlf),
+        IOCHECK_TEST(test_custom_delim),
+        IOCHECK_TEST(test_block_every_boundary),
+        IOCHECK_TEST(test_dask_oracle),
+        IOCHECK_TEST(test_files_per_partition),
+        IOCHECK_TEST(test_lineno),
+        IOCHECK_TEST(test_utf8),
+        IOCHECK_TEST(test_long_line),
+        IOCHECK_TEST(test_bytes_read),
+        IOCHECK_TEST(test_glob),
+        IOCHECK_TEST(test_plan_errors),
+        IOCHECK_TEST(test_permission_denied),
+        IOCHECK_TEST(test_out_temp_rename),
+        IOCHECK_TEST(test_out_errors),
+        IOCHECK_TEST(test_textfile_names),
+        IOCHECK_TEST(test_codec_from_path),
+        IOCHECK_TEST(test_oom),
+        IOCHECK_TEST(test_prep),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

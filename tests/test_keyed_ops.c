@@ -14,12 +14,15 @@
 #include <unistd.h>
 
 #include "cbag.h"
+#include "iocheck.h"
 
 static cbag_ctx *cx;
 
 static int setup(void **state) {
     (void)state;
+    if (iocheck_init("keyed-ops")) return -1;
     cbag_options o = {0};
+    o.temp_dir = iocheck_tmp;
     o.workers = 4;
     cx = cbag_open(&o);
     return cx && cbag_errcode(cx) == CBAG_OK ? 0 : -1;
@@ -28,6 +31,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
     (void)state;
     cbag_close(cx);
+    iocheck_done();
     return 0;
 }
 
@@ -390,16 +394,16 @@ static void test_groupby_spill(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_frequencies),
-        cmocka_unit_test(test_distinct),
-        cmocka_unit_test(test_topk),
-        cmocka_unit_test(test_accumulate),
-        cmocka_unit_test(test_random_sample),
-        cmocka_unit_test(test_repartition),
-        cmocka_unit_test(test_product),
-        cmocka_unit_test(test_join),
-        cmocka_unit_test(test_keys_many),
-        cmocka_unit_test(test_groupby_spill),
+        IOCHECK_TEST(test_frequencies),
+        IOCHECK_TEST(test_distinct),
+        IOCHECK_TEST(test_topk),
+        IOCHECK_TEST(test_accumulate),
+        IOCHECK_TEST(test_random_sample),
+        IOCHECK_TEST(test_repartition),
+        IOCHECK_TEST(test_product),
+        IOCHECK_TEST(test_join),
+        IOCHECK_TEST(test_keys_many),
+        IOCHECK_TEST(test_groupby_spill),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

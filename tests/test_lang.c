@@ -184,8 +184,7 @@ static void test_syntax_errors(void **state) {
     expect_error("x = f'a}'", RUN_SYNTAX, "single '}'", NULL);
     expect_error("x = f'{1!z}'", RUN_SYNTAX, "conversion", NULL);
     expect_error("x = f'{1'", RUN_SYNTAX, "expecting '}'", NULL);
-    expect_error("try:\n    pass\n", RUN_SYNTAX, "'except' or 'finally'",
-                 NULL);
+    expect_error("try:\n    pass\n", RUN_SYNTAX, "'except' or 'finally'", NULL);
     expect_error("foo + 1", RUN_ERROR, "NameError: name 'foo' is not defined",
                  "line 1, column 1");
     expect_error("x = 1\ny = x.nope()", RUN_ERROR, "AttributeError",
@@ -256,6 +255,54 @@ static void test_callback_errors(void **state) {
                  RUN_ERROR, "not supported", NULL);
     expect_error("db.range(3, npartitions=1).map(lambda x: len).compute()",
                  RUN_ERROR, "only data values", NULL);
+}
+
+/* The sandbox the fuzzer runs programs in: no files, bounded loops. */
+static void test_sandbox(void **state) {
+    (void)state;
+    lang_opt = (cbag__progopt){.no_files = true, .max_steps = 1000};
+    expect_error("db.read_text('/etc/passwd').count()", RUN_ERROR,
+                 "PermissionError: read_text", NULL);
+    expect_error(
+        "db.range(3, npartitions=1).map(str).to_textfiles('/tmp/x/*.txt')",
+        RUN_ERROR, "PermissionError: to_textfiles", NULL);
+    expect_error("db.range(3, npartitions=1).visualize('g.dot')", RUN_ERROR,
+                 "PermissionError: visualize", NULL);
+    expect_error("while True:\n    pass", RUN_ERROR, "TimeoutError", NULL);
+    expect_error("[x for x in range(5000)]", RUN_ERROR, "TimeoutError", NULL);
+    expect_error("def f(n):\n    return f(n - 1) + f(n - 1) if n else 0\nf(50)",
+                 RUN_ERROR, "TimeoutError", NULL);
+    /* callbacks have their own budget */
+    expect_error("db.range(2, npartitions=1).map(lambda x: len([y for y in "
+                 "range(5000)]))"
+                 ".compute()",
+                 RUN_ERROR, "TimeoutError", NULL);
+    expect("sum([x for x in range(500)])", "124750");
+    expect("db.range(5000, npartitions=4).map(lambda x: x + 1).sum()",
+           "12502500");
+    lang_opt = (cbag__progopt){0};
+    expect("len([x for x in range(5000)])", "5000");
+}
+
+/* Values no JSON gives, built by a program: errors, never the stack. */
+static void test_hostile_values(void **state) {
+    (void)state;
+    /* a cycle: a holds b, which holds a */
+    const char *cyc = "a = []\nb = [a]\na.append(b)\na.append(b)\n";
+    char prog[256];
+    snprintf(prog, sizeof prog, "%s(a == b, a == a, b in [a, b])", cyc);
+    expect(prog, "(False, True, True)");
+    snprintf(prog, sizeof prog, "%sstr(a)", cyc);
+    expect_error(prog, RUN_ERROR, "RecursionError", NULL);
+    snprintf(prog, sizeof prog, "%sa", cyc);
+    expect_error(prog, RUN_ERROR, "RecursionError", NULL);
+    snprintf(prog, sizeof prog, "%sdb.from_sequence([a]).count()", cyc);
+    expect_error(prog, RUN_ERROR, "nested deeper than 10000", NULL);
+    expect_error("x = []\nfor i in range(100000):\n    x = [x]\n"
+                 "db.from_sequence([x, x]).distinct().compute()",
+                 RUN_ERROR, "nested deeper than 10000", NULL);
+    /* more than a string can hold: an error, not a terabyte request */
+    expect_error("'ab' * 2 ** 40", RUN_ERROR, "MemoryError", "too long");
 }
 
 /* Many records through lambdas on 4 threads give the sequential answer. */
@@ -395,6 +442,8 @@ int main(void) {
         cmocka_unit_test(test_bags),
         cmocka_unit_test(test_callback_errors),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_sandbox),
+        cmocka_unit_test(test_hostile_values),
         cmocka_unit_test(test_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

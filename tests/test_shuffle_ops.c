@@ -12,13 +12,16 @@
 #include <string.h>
 
 #include "cbag.h"
+#include "iocheck.h"
 #include "mem.h"
 
 static cbag_ctx *cx;
 
 static int setup(void **state) {
     (void)state;
+    if (iocheck_init("shuffle-ops")) return -1;
     cbag_options o = {0};
+    o.temp_dir = iocheck_tmp;
     o.workers = 4;
     cx = cbag_open(&o);
     return cx && cbag_errcode(cx) == CBAG_OK ? 0 : -1;
@@ -27,6 +30,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
     (void)state;
     cbag_close(cx);
+    iocheck_done();
     return 0;
 }
 
@@ -632,17 +636,17 @@ static void test_oom(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reduce_vs_foldby),
-        cmocka_unit_test(test_reduce_fields),
-        cmocka_unit_test(test_reduce_errors),
-        cmocka_unit_test(test_join_vs_nested_loop),
-        cmocka_unit_test(test_join_bigger),
-        cmocka_unit_test(test_join_errors),
-        cmocka_unit_test(test_sort_vs_sorted),
-        cmocka_unit_test(test_sort_bigger),
-        cmocka_unit_test(test_sort_errors),
-        cmocka_unit_test(test_workers),
-        cmocka_unit_test(test_oom),
+        IOCHECK_TEST(test_reduce_vs_foldby),
+        IOCHECK_TEST(test_reduce_fields),
+        IOCHECK_TEST(test_reduce_errors),
+        IOCHECK_TEST(test_join_vs_nested_loop),
+        IOCHECK_TEST(test_join_bigger),
+        IOCHECK_TEST(test_join_errors),
+        IOCHECK_TEST(test_sort_vs_sorted),
+        IOCHECK_TEST(test_sort_bigger),
+        IOCHECK_TEST(test_sort_errors),
+        IOCHECK_TEST(test_workers),
+        IOCHECK_TEST(test_oom),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

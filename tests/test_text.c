@@ -1,11 +1,11 @@
 /* test_text.c: read_text and to_textfiles through the engine: fused
  * json.loads with file and line in errors, errors="skip", include_path,
  * round trips through compressed output, and no partial output files. */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "cbag.h"
+#include "iocheck.h"
 
 static char dir[256];
 static cbag_ctx *cx;
@@ -37,12 +38,12 @@ static char *repr_result(cbag_result *r) {
     return s;
 }
 
-#define assert_result(r, expected)                                         \
-    do {                                                                   \
-        char *s_ = repr_result(r);                                         \
-        assert_non_null(s_);                                               \
-        assert_string_equal(s_, expected);                                 \
-        free(s_);                                                          \
+#define assert_result(r, expected)                                             \
+    do {                                                                       \
+        char *s_ = repr_result(r);                                             \
+        assert_non_null(s_);                                                   \
+        assert_string_equal(s_, expected);                                     \
+        free(s_);                                                              \
     } while (0)
 
 static void test_json_lines(void **state) {
@@ -85,7 +86,8 @@ static void test_json_lines(void **state) {
     assert_non_null(r);
     const cbag_val *t = cbag_at(cbag_result_value(r), 0);
     assert_true(cbag_str_eq(cbag_at(t, 1), first));
-    assert_true(cbag_str_eq(cbag_at(t, 0), "{\"id\": 1, \"name\": \"Alice\"}\n"));
+    assert_true(
+        cbag_str_eq(cbag_at(t, 0), "{\"id\": 1, \"name\": \"Alice\"}\n"));
     cbag_result_free(r);
     /* no match is an error naming the pattern */
     snprintf(pattern, sizeof pattern, "%s/nothing*.json", dir);
@@ -237,7 +239,8 @@ static void test_to_textfiles_like_dask(void **state) {
     const char *items[] = {"a", "b\u00e9", "", "{\"x\": 1}", "c", "d", "e"};
     cbag_call *m = cbag_main(cx);
     cbag_val *l = cbag_new_list(m, 7);
-    for (int i = 0; i < 7; i++) cbag_append(m, l, cbag_new_strz(m, items[i]));
+    for (int i = 0; i < 7; i++)
+        cbag_append(m, l, cbag_new_strz(m, items[i]));
     /* 7 elements in 4 partitions of 2 (dask: ceil(7 / 4)) */
     cbag *b = cbag_from_sequence(cx, l, 4, 0);
     char pattern[512], cmd[2048];
@@ -257,7 +260,8 @@ static void test_to_textfiles_like_dask(void **state) {
                      "db.from_sequence(items, npartitions=4).to_textfiles("
                      "\"theirs%d/*.%s\", last_endline=%s)' && "
                      "for f in theirs%d/*; do n=$(basename $f); "
-                     "if [ %d = 1 ]; then cmp <(zcat $f) <(zcat mine%d/$n) || exit 1; "
+                     "if [ %d = 1 ]; then cmp <(zcat $f) <(zcat mine%d/$n) || "
+                     "exit 1; "
                      "else cmp $f mine%d/$n || exit 1; fi; done && "
                      "[ $(ls theirs%d | wc -l) = $(ls mine%d | wc -l) ]",
                      dir, last, ext, last ? "True" : "False", last, gz, last,
@@ -278,10 +282,11 @@ static void test_to_textfiles_like_dask(void **state) {
 
 static int setup(void **state) {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/cbag-test-text.XXXXXX");
-    if (!mkdtemp(dir)) return -1;
+    if (iocheck_init("text")) return -1;
+    snprintf(dir, sizeof dir, "%s", iocheck_root);
     cbag_options o = {0};
     o.workers = 2;
+    o.temp_dir = iocheck_tmp;
     cx = cbag_open(&o);
     return cx ? 0 : -1;
 }
@@ -289,17 +294,16 @@ static int setup(void **state) {
 static int teardown(void **state) {
     (void)state;
     cbag_close(cx);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    iocheck_done();
+    return 0;
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_json_lines),
-        cmocka_unit_test(test_json_projection),
-        cmocka_unit_test(test_to_textfiles),
-        cmocka_unit_test(test_to_textfiles_like_dask),
+        IOCHECK_TEST(test_json_lines),
+        IOCHECK_TEST(test_json_projection),
+        IOCHECK_TEST(test_to_textfiles),
+        IOCHECK_TEST(test_to_textfiles_like_dask),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "call.h"
+#include "json.h"
 #include "mem.h"
 #include "repr.h"
 #include "value.h"
@@ -1019,6 +1020,66 @@ static void test_set_key_cache(void **state) {
     cbag__arena_free(&a);
 }
 
+/* Values code can build but JSON cannot: a million levels deep, and
+ * cycles (a list appended to a list inside it). Every walk is bounded
+ * (CBAG__MAX_DEPTH): copying is an error, equality and order look no
+ * deeper (the same body is equal), hashing and printing end; nothing may
+ * exhaust the stack. */
+static void test_deep_and_cyclic(void **state) {
+    cbag_call *c = CALL;
+    cbag_val *deep[2];
+    for (int k = 0; k < 2; k++) {
+        deep[k] = cbag_new_list(c, 1);
+        for (int i = 0; i < 1000000; i++) {
+            cbag_val *l = cbag_new_list(c, 1);
+            assert_int_equal(cbag_append(c, l, deep[k]), CBAG_OK);
+            deep[k] = l;
+        }
+    }
+    /* a = [b, b], b = [a]; d = {"l": [d]} (a list cannot hold itself
+     * directly: cbag_append refuses) */
+    cbag_val *a = cbag_new_list(c, 2), *b = cbag_new_list(c, 1);
+    cbag_val *d = cbag_new_dict(c, 1), *e = cbag_new_list(c, 1);
+    assert_int_equal(cbag_append(c, b, a), CBAG_OK);
+    assert_int_equal(cbag_append(c, a, b), CBAG_OK);
+    assert_int_equal(cbag_append(c, a, b), CBAG_OK);
+    assert_int_equal(cbag_set(c, d, "l", e), CBAG_OK);
+    assert_int_equal(cbag_append(c, e, d), CBAG_OK);
+    const cbag_val *vs[] = {deep[0], deep[1], a, b, d};
+    for (int i = 0; i < 5; i++) {
+        assert_true(cbag_eq(vs[i], vs[i]));
+        assert_int_equal(cbag_cmp(vs[i], vs[i]), 0);
+        for (int j = 0; j < 5; j++) {
+            (void)cbag_eq(vs[i], vs[j]);
+            (void)cbag_cmp(vs[i], vs[j]);
+        }
+        assert_int_equal(cbag_hash(vs[i]), cbag_hash(vs[i]));
+        assert_null(cbag_copy(c, vs[i]));
+        assert_non_null(strstr(cbag_call_errmsg(c), "nested deeper"));
+        cbag_call_clear(c);
+        cbag__buf out = CBAG__BUF_INIT;
+        assert_int_not_equal(cbag__repr(&out, vs[i]), CBAG_OK);
+        assert_int_not_equal(cbag__json_write(&out, vs[i], CBAG_FMT_JSON),
+                             CBAG_OK);
+        cbag__buf_free(&out);
+    }
+    /* equal as deep as the walks go: not equal, in some order */
+    assert_false(cbag_eq(deep[0], deep[1]));
+    assert_int_not_equal(cbag_cmp(deep[0], deep[1]), 0);
+    assert_int_equal(cbag_cmp(deep[0], deep[1]), -cbag_cmp(deep[1], deep[0]));
+    assert_int_equal(cbag_hash(deep[0]), cbag_hash(deep[1]));
+    /* a value of 10000 levels, as deep as JSON goes, is copied */
+    cbag_val *ok = cbag_new_list(c, 1);
+    for (int i = 1; i < 10000; i++) {
+        cbag_val *l = cbag_new_list(c, 1);
+        cbag_append(c, l, ok);
+        ok = l;
+    }
+    const cbag_val *copy = cbag_copy(c, ok);
+    assert_non_null(copy);
+    assert_true(cbag_eq(copy, ok));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_scalars, setup, teardown),
@@ -1040,6 +1101,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_format, setup, teardown),
         cmocka_unit_test(test_oom),
         cmocka_unit_test(test_set_key_cache),
+        cmocka_unit_test_setup_teardown(test_deep_and_cyclic, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,7 +47,10 @@ static int cmp_num(const cbag_val *a, const cbag_val *b) {
     return (x > y) - (x < y);
 }
 
-bool cbag_eq(const cbag_val *a, const cbag_val *b) {
+/* Containers: the same body is equal (as Python's identity shortcut for
+ * elements; it also ends the walk of a cycle at once); below
+ * CBAG__MAX_DEPTH only the same body is. */
+static bool eq_d(const cbag_val *a, const cbag_val *b, int depth) {
     if (!a) a = &cbag__none;
     if (!b) b = &cbag__none;
     if (cbag__is_num(a) && cbag__is_num(b)) return cmp_num(a, b) == 0;
@@ -59,33 +62,37 @@ bool cbag_eq(const cbag_val *a, const cbag_val *b) {
     case CBAG_LIST:
     case CBAG_TUPLE: {
         const cbag__seq *s = a->u.seq, *t = b->u.seq;
-        if (s->len != t->len) return false;
+        if (s == t) return true;
+        if (s->len != t->len || depth >= CBAG__MAX_DEPTH) return false;
         for (uint32_t i = 0; i < s->len; i++)
-            if (!cbag_eq(&s->items[i], &t->items[i])) return false;
+            if (!eq_d(&s->items[i], &t->items[i], depth + 1)) return false;
         return true;
     }
     case CBAG_DICT: {
         const cbag__dict *s = a->u.dict, *t = b->u.dict;
-        if (s->len != t->len) return false;
+        if (s == t) return true;
+        if (s->len != t->len || depth >= CBAG__MAX_DEPTH) return false;
         /* Same keys, equal values, in any order. Equal dicts usually list
          * their keys in the same order, so try the same position first. */
         for (uint32_t i = 0; i < s->len; i++) {
             const cbag__entry *e = &s->entries[i];
             const cbag_val *other;
-            if (cbag_eq(&e->key, &t->entries[i].key)) {
+            if (eq_d(&e->key, &t->entries[i].key, depth + 1)) {
                 other = &t->entries[i].val;
             } else {
                 long j = cbag__dict_find(b, &e->key);
                 if (j < 0) return false;
                 other = &t->entries[j].val;
             }
-            if (!cbag_eq(&e->val, other)) return false;
+            if (!eq_d(&e->val, other, depth + 1)) return false;
         }
         return true;
     }
     default: return false;
     }
 }
+
+bool cbag_eq(const cbag_val *a, const cbag_val *b) { return eq_d(a, b, 0); }
 
 /* The kinds in order: numbers < None < str < tuple < list < dict. */
 static int kind_rank(const cbag_val *v) {
@@ -105,21 +112,24 @@ static inline int is_nan(const cbag_val *v) {
     return v->type == CBAG_FLOAT && isnan(v->u.f);
 }
 
-static int entry_cmp(const cbag__entry *x, const cbag__entry *y) {
-    int r = cbag_cmp(&x->key, &y->key);
-    return r ? r : cbag_cmp(&x->val, &y->val);
+static int cmp_d(const cbag_val *a, const cbag_val *b, int depth);
+
+static int entry_cmp(const cbag__entry *x, const cbag__entry *y, int depth) {
+    int r = cmp_d(&x->key, &y->key, depth);
+    return r ? r : cmp_d(&x->val, &y->val, depth);
 }
 
 /* The smallest entry above prev (all when prev is NULL), and in *mult how
  * many entries compare equal to it. */
 static const cbag__entry *next_entry(const cbag__dict *d,
-                                     const cbag__entry *prev, uint32_t *mult) {
+                                     const cbag__entry *prev, uint32_t *mult,
+                                     int depth) {
     const cbag__entry *best = NULL;
     uint32_t m = 0;
     for (uint32_t i = 0; i < d->len; i++) {
         const cbag__entry *e = &d->entries[i];
-        if (prev && entry_cmp(e, prev) <= 0) continue;
-        int r = best ? entry_cmp(e, best) : -1;
+        if (prev && entry_cmp(e, prev, depth) <= 0) continue;
+        int r = best ? entry_cmp(e, best, depth) : -1;
         if (r < 0) {
             best = e;
             m = 1;
@@ -134,14 +144,14 @@ static const cbag__entry *next_entry(const cbag__dict *d,
 /* Compares two dicts of equal length as their sorted lists of entries,
  * walking both in order without sorting: quadratic, for small dicts or
  * when no memory can be had for sorting. */
-static int dict_cmp_walk(const cbag__dict *a, const cbag__dict *b) {
+static int dict_cmp_walk(const cbag__dict *a, const cbag__dict *b, int depth) {
     const cbag__entry *pa = NULL, *pb = NULL;
     for (;;) {
         uint32_t ma, mb;
-        const cbag__entry *ea = next_entry(a, pa, &ma);
-        const cbag__entry *eb = next_entry(b, pb, &mb);
+        const cbag__entry *ea = next_entry(a, pa, &ma, depth);
+        const cbag__entry *eb = next_entry(b, pb, &mb, depth);
         if (!ea || !eb) return (ea != NULL) - (eb != NULL);
-        int r = entry_cmp(ea, eb);
+        int r = entry_cmp(ea, eb, depth);
         if (r) return r;
         /* The one with fewer copies of this entry goes on with a greater
          * one where the other still repeats it (lengths are equal). */
@@ -153,7 +163,8 @@ static int dict_cmp_walk(const cbag__dict *a, const cbag__dict *b) {
 
 /* Sorts entry numbers by entry_cmp: a bottom-up merge sort, since the C
  * library's qsort has no context argument in C11. */
-static void sort_entries(const cbag__dict *d, uint32_t *p, uint32_t *tmp) {
+static void sort_entries(const cbag__dict *d, uint32_t *p, uint32_t *tmp,
+                         int depth) {
     uint32_t n = d->len;
     for (uint32_t w = 1; w < n; w *= 2) {
         for (uint32_t lo = 0; lo < n; lo += 2 * w) {
@@ -161,9 +172,10 @@ static void sort_entries(const cbag__dict *d, uint32_t *p, uint32_t *tmp) {
             uint32_t hi = mid + w < n ? mid + w : n;
             uint32_t i = lo, j = mid, k = lo;
             while (i < mid && j < hi)
-                tmp[k++] = entry_cmp(&d->entries[p[j]], &d->entries[p[i]]) < 0
-                               ? p[j++]
-                               : p[i++];
+                tmp[k++] =
+                    entry_cmp(&d->entries[p[j]], &d->entries[p[i]], depth) < 0
+                        ? p[j++]
+                        : p[i++];
             while (i < mid)
                 tmp[k++] = p[i++];
             while (j < hi)
@@ -177,31 +189,35 @@ static void sort_entries(const cbag__dict *d, uint32_t *p, uint32_t *tmp) {
 /* Dicts order by length, then as their entries sorted by (key, value):
  * arbitrary but total, and consistent with the order-independent
  * equality (equal dicts compare 0 whatever their insertion order). */
-static int dict_cmp(const cbag__dict *a, const cbag__dict *b) {
+static int dict_cmp(const cbag__dict *a, const cbag__dict *b, int depth) {
     if (a->len != b->len) return a->len < b->len ? -1 : 1;
     uint32_t n = a->len;
     /* Same entries in the same order: equal, the common case. */
     uint32_t i = 0;
-    while (i < n && entry_cmp(&a->entries[i], &b->entries[i]) == 0)
+    while (i < n && entry_cmp(&a->entries[i], &b->entries[i], depth) == 0)
         i++;
     if (i == n) return 0;
-    if (n <= 32) return dict_cmp_walk(a, b);
+    if (n <= 32) return dict_cmp_walk(a, b, depth);
     /* No overflow: the entries already take 32 bytes each. */
     uint32_t *p = cbag__malloc(4 * (size_t)n * sizeof *p);
-    if (!p) return dict_cmp_walk(a, b);
+    if (!p) return dict_cmp_walk(a, b, depth);
     uint32_t *pa = p, *pb = p + n, *tmp = p + 2 * (size_t)n;
     for (i = 0; i < n; i++)
         pa[i] = pb[i] = i;
-    sort_entries(a, pa, tmp);
-    sort_entries(b, pb, tmp);
+    sort_entries(a, pa, tmp, depth);
+    sort_entries(b, pb, tmp, depth);
     int r = 0;
     for (i = 0; i < n && !r; i++)
-        r = entry_cmp(&a->entries[pa[i]], &b->entries[pb[i]]);
+        r = entry_cmp(&a->entries[pa[i]], &b->entries[pb[i]], depth);
     cbag__free(p);
     return r;
 }
 
-int cbag_cmp(const cbag_val *a, const cbag_val *b) {
+/* Containers: the same body compares 0. Distinct ones below
+ * CBAG__MAX_DEPTH (code-built, or cyclic) are ordered by address, which
+ * ends the walk at once, as Python's RecursionError would, though not the
+ * same way in every run. */
+static int cmp_d(const cbag_val *a, const cbag_val *b, int depth) {
     if (!a) a = &cbag__none;
     if (!b) b = &cbag__none;
     int ra = kind_rank(a), rb = kind_rank(b);
@@ -227,15 +243,24 @@ int cbag_cmp(const cbag_val *a, const cbag_val *b) {
     case CBAG_TUPLE: {
         const cbag__seq *s = a->u.seq, *t = b->u.seq;
         uint32_t n = s->len < t->len ? s->len : t->len;
+        if (s == t) return 0;
+        if (depth >= CBAG__MAX_DEPTH)
+            return (uintptr_t)s < (uintptr_t)t ? -1 : 1;
         for (uint32_t i = 0; i < n; i++) {
-            int r = cbag_cmp(&s->items[i], &t->items[i]);
+            int r = cmp_d(&s->items[i], &t->items[i], depth + 1);
             if (r) return r;
         }
         return (s->len > t->len) - (s->len < t->len);
     }
-    default: return dict_cmp(a->u.dict, b->u.dict);
+    default:
+        if (a->u.dict == b->u.dict) return 0;
+        if (depth >= CBAG__MAX_DEPTH)
+            return (uintptr_t)a->u.dict < (uintptr_t)b->u.dict ? -1 : 1;
+        return dict_cmp(a->u.dict, b->u.dict, depth + 1);
     }
 }
+
+int cbag_cmp(const cbag_val *a, const cbag_val *b) { return cmp_d(a, b, 0); }
 
 /* ------------------------------------------------------------------------ */
 /* Hashing                                                                  */
@@ -286,8 +311,19 @@ uint64_t cbag__hash_str(const char *s, size_t len) {
     return XXH3_64bits_withSeed(len ? s : "", len, SEED_STR);
 }
 
-uint64_t cbag_hash(const cbag_val *v) {
+/* A value with a container below CBAG__MAX_DEPTH (code-built, or cyclic)
+ * hashes as HASH_DEEP: the first one met sets *deep and ends the walk
+ * (values equal to it have the same shape, so they meet one too). */
+#define HASH_DEEP 0x646565702121212full
+
+static uint64_t hash_d(const cbag_val *v, int depth, int *deep) {
     if (!v) return HASH_NONE;
+    if ((v->type == CBAG_LIST || v->type == CBAG_TUPLE ||
+         v->type == CBAG_DICT) &&
+        depth >= CBAG__MAX_DEPTH) {
+        *deep = 1;
+        return 0;
+    }
     switch (v->type) {
     case CBAG_BOOL:
     case CBAG_INT: return hash_u64((uint64_t)v->u.i, SEED_NUM);
@@ -298,19 +334,26 @@ uint64_t cbag_hash(const cbag_val *v) {
         uint64_t seed = v->type == CBAG_LIST ? SEED_LIST : SEED_TUPLE;
         const cbag__seq *s = v->u.seq;
         uint64_t h = seed;
-        for (uint32_t i = 0; i < s->len; i++)
-            h = hash_pair(h, cbag_hash(&s->items[i]), seed);
+        for (uint32_t i = 0; i < s->len && !*deep; i++)
+            h = hash_pair(h, hash_d(&s->items[i], depth + 1, deep), seed);
         return hash_pair(h, s->len, seed);
     }
     case CBAG_DICT: {
         /* A sum of entry hashes does not depend on the order. */
         const cbag__dict *d = v->u.dict;
         uint64_t sum = 0;
-        for (uint32_t i = 0; i < d->len; i++)
-            sum += hash_pair(cbag_hash(&d->entries[i].key),
-                             cbag_hash(&d->entries[i].val), SEED_ENTRY);
+        for (uint32_t i = 0; i < d->len && !*deep; i++)
+            sum += hash_pair(hash_d(&d->entries[i].key, depth + 1, deep),
+                             hash_d(&d->entries[i].val, depth + 1, deep),
+                             SEED_ENTRY);
         return hash_pair(sum, d->len, SEED_DICT);
     }
     default: return HASH_NONE;
     }
+}
+
+uint64_t cbag_hash(const cbag_val *v) {
+    int deep = 0;
+    uint64_t h = hash_d(v, 0, &deep);
+    return deep ? HASH_DEEP : h;
 }

@@ -8,6 +8,7 @@
 static atomic_long fail_countdown; /* 0: off; n: the n-th call fails */
 static atomic_long alloc_count;
 static atomic_int fail_sticky;
+static atomic_size_t max_alloc; /* 0: no limit */
 
 static int should_fail(void) {
     atomic_fetch_add_explicit(&alloc_count, 1, memory_order_relaxed);
@@ -31,14 +32,26 @@ long cbag__mem_fail_after(long countdown, int sticky) {
     return atomic_exchange(&alloc_count, 0);
 }
 
-void *cbag__malloc(size_t n) { return should_fail() ? NULL : malloc(n ? n : 1); }
+void cbag__mem_max_alloc(size_t max) { atomic_store(&max_alloc, max); }
+
+static int too_big(size_t n) {
+    size_t max = atomic_load_explicit(&max_alloc, memory_order_relaxed);
+    return max && n > max;
+}
+
+void *cbag__malloc(size_t n) {
+    return too_big(n) || should_fail() ? NULL : malloc(n ? n : 1);
+}
 
 void *cbag__calloc(size_t n, size_t size) {
-    return should_fail() ? NULL : calloc(n ? n : 1, size ? size : 1);
+    if (size && n > (size_t)-1 / size) return NULL;
+    return too_big(n * size) || should_fail()
+               ? NULL
+               : calloc(n ? n : 1, size ? size : 1);
 }
 
 void *cbag__realloc(void *p, size_t n) {
-    return should_fail() ? NULL : realloc(p, n ? n : 1);
+    return too_big(n) || should_fail() ? NULL : realloc(p, n ? n : 1);
 }
 
 void cbag__free(void *p) { free(p); }

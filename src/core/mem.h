@@ -18,4 +18,9 @@ char *cbag__strdup(const char *s);
  * allocations since the last call, so a test can learn how many to try. */
 long cbag__mem_fail_after(long countdown, int sticky);
 
+/* For the fuzzers: a single allocation of more than max bytes fails, as if
+ * memory were exhausted, so that "x" * 10**9 is a clean error rather than
+ * a gigabyte. 0 (the default) turns it off. */
+void cbag__mem_max_alloc(size_t max);
+
 #endif

@@ -6,8 +6,8 @@
 #include "cbag.h"
 
 /* Appends repr(v): {'id': 0, 'name': 'Yvonne'}, (1,), [1.5, None, True].
- * Strings are quoted and escaped exactly as Python 3 does. Returns CBAG_OK
- * or CBAG_NOMEM. */
+ * Strings are quoted and escaped exactly as Python 3 does. Returns CBAG_OK,
+ * CBAG_NOMEM, or CBAG_INVALID for a value nested too deep (or cyclic). */
 int cbag__repr(cbag__buf *b, const cbag_val *v);
 
 /* Python's repr of a double: the shortest string that round-trips, in

@@ -358,8 +358,12 @@ long cbag__dict_find(const cbag_val *dv, const cbag_val *key) {
     return -1;
 }
 
-int cbag__copy_into(cbag__arena *a, cbag_val *dst, const cbag_val *v) {
+static int copy_d(cbag__arena *a, cbag_val *dst, const cbag_val *v, int depth) {
     if (!v) v = &cbag__none;
+    if ((v->type == CBAG_LIST || v->type == CBAG_TUPLE ||
+         v->type == CBAG_DICT) &&
+        depth >= CBAG__MAX_DEPTH)
+        return CBAG_INVALID;
     switch (v->type) {
     case CBAG_STR: return cbag__str_init(a, dst, v->u.s, v->len);
     case CBAG_LIST:
@@ -368,7 +372,7 @@ int cbag__copy_into(cbag__arena *a, cbag_val *dst, const cbag_val *v) {
         cbag__seq *t = seq_body(a, s->len);
         if (!t) return CBAG_NOMEM;
         for (uint32_t i = 0; i < s->len; i++) {
-            int rc = cbag__copy_into(a, &t->items[i], &s->items[i]);
+            int rc = copy_d(a, &t->items[i], &s->items[i], depth + 1);
             if (rc) return rc;
         }
         t->len = s->len;
@@ -381,9 +385,11 @@ int cbag__copy_into(cbag__arena *a, cbag_val *dst, const cbag_val *v) {
         cbag__dict *t = dict_body(a, s->len);
         if (!t) return CBAG_NOMEM;
         for (uint32_t i = 0; i < s->len; i++) {
-            int rc = cbag__copy_into(a, &t->entries[i].key, &s->entries[i].key);
+            int rc =
+                copy_d(a, &t->entries[i].key, &s->entries[i].key, depth + 1);
             if (!rc)
-                rc = cbag__copy_into(a, &t->entries[i].val, &s->entries[i].val);
+                rc = copy_d(a, &t->entries[i].val, &s->entries[i].val,
+                            depth + 1);
             if (rc) return rc;
         }
         t->len = s->len;
@@ -406,6 +412,10 @@ int cbag__copy_into(cbag__arena *a, cbag_val *dst, const cbag_val *v) {
     }
     default: *dst = *v; return CBAG_OK;
     }
+}
+
+int cbag__copy_into(cbag__arena *a, cbag_val *dst, const cbag_val *v) {
+    return copy_d(a, dst, v, 0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -721,6 +731,10 @@ const cbag_val *cbag_copy(cbag_call *c, const cbag_val *v) {
     cbag_val *d = cbag__arena_alloc(c->arena, sizeof *d);
     if (!d) return cbag__call_oom(c);
     int rc = cbag__copy_into(c->arena, d, v);
+    if (rc == CBAG_INVALID) {
+        cbag__call_fail(c, rc, "cbag_copy: %s", CBAG__TOO_DEEP);
+        return NULL;
+    }
     return rc ? fail_rc(c, rc, "cbag_copy") : d;
 }
 

@@ -66,6 +66,14 @@ enum {
 /* The maximum length of a string, list or dict (uint32 lengths). */
 #define CBAG__MAX_LEN 0xFFFFFFFFu
 
+/* How deep the functions that walk values (copy, equality, order, hash)
+ * descend. JSON never nests deeper (CBAG__JSON_MAX_DEPTH); code can build
+ * deeper values, and cycles (a list appended to a list it is in), which
+ * must cost an error or a cut walk, never the stack. */
+#define CBAG__MAX_DEPTH 10000
+/* What an error says of such a value. */
+#define CBAG__TOO_DEEP "a value nested deeper than 10000 levels (or holding itself)"
+
 /* Constructors in an arena; NULL on allocation failure. */
 static inline void cbag__set_int(cbag_val *v, int64_t i) {
     v->type = CBAG_INT;
@@ -114,7 +122,8 @@ static inline int cbag__is_set(const cbag_val *v) {
 /* Index of an entry whose key equals the string, or -1. */
 long cbag__dict_find_str(const cbag_val *d, const char *key, size_t len);
 long cbag__dict_find(const cbag_val *d, const cbag_val *key);
-/* A deep copy of v into *dst, allocated in a. */
+/* A deep copy of v into *dst, allocated in a: CBAG_OK, CBAG_NOMEM, or
+ * CBAG_INVALID for a value nested deeper than CBAG__MAX_DEPTH (or cyclic). */
 int cbag__copy_into(cbag__arena *a, cbag_val *dst, const cbag_val *v);
 
 static inline uint32_t cbag__len(const cbag_val *v) {

@@ -45,8 +45,10 @@ cbag *cbag_from_sequence(cbag_ctx *cx, const cbag_val *seq,
     }
     cbag_val *copy = cbag__galloc(cx, sizeof *copy);
     if (!copy) return NULL;
-    if (cbag__copy_into(&cx->graph, copy, seq)) {
-        cbag__error(cx, CBAG_NOMEM, "from_sequence: out of memory");
+    int rc = cbag__copy_into(&cx->graph, copy, seq);
+    if (rc) {
+        cbag__error(cx, rc, "from_sequence: %s",
+                    rc == CBAG_INVALID ? CBAG__TOO_DEEP : "out of memory");
         return NULL;
     }
     size_t n = copy->u.seq->len;
@@ -64,7 +66,8 @@ cbag *cbag_from_sequence(cbag_ctx *cx, const cbag_val *seq,
         size_t lo = i * size, hi = lo + size > n ? n : lo + size;
         if (lo > n) lo = n;
         bodies[i].len = bodies[i].cap = (uint32_t)(hi - lo);
-        bodies[i].items = copy->u.seq->items + lo;
+        /* an empty sequence may have no items array at all */
+        bodies[i].items = n ? copy->u.seq->items + lo : NULL;
         parts[i].type = CBAG_LIST;
         parts[i].u.seq = &bodies[i];
     }

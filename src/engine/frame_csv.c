@@ -172,7 +172,8 @@ int cbag_frame_to_csv(cbag_frame *f, const char *path,
     }
     csv_arg a = {f, path, opt && opt->sep ? opt->sep : ',',
                  !(opt && opt->no_index), !(opt && opt->no_header)};
-    if (opt && opt->single_file) { /* with mpi: written by rank 0 */
+    if (opt && opt->single_file) {           /* with mpi: written by rank 0 */
+        if (!cx->mpi) cbag__out_sweep(path); /* what a killed run left */
         int rc = cbag__dist_root(cx) ? csv_single(&a) : CBAG_OK;
         return cx->mpi ? cbag__dist_agree_cx(cx, rc) : rc;
     }
@@ -180,6 +181,13 @@ int cbag_frame_to_csv(cbag_frame *f, const char *path,
     if (cbag__textfile_pattern_check(path, err, sizeof err)) {
         cbag__error(cx, CBAG_INVALID, "to_csv: %s", err);
         return CBAG_INVALID;
+    }
+    /* A killed run's leftovers; not under mpi, where another host's
+     * writers would look dead to this one. */
+    if (!cx->mpi) {
+        char *first = cbag__textfile_name(path, 0, f->nparts);
+        if (first) cbag__out_sweep(first);
+        cbag__free(first);
     }
     /* with mpi, the frame is on every rank: each writes its share */
     cbag__xchg x = {CBAG__X_SPLIT, NULL, NULL, NULL};

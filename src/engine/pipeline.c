@@ -415,7 +415,10 @@ typedef struct {
 static int collect_push(cbag__sink *s, const cbag_val *x) {
     collect_sink *c = (collect_sink *)s;
     cbag_val copy;
-    if (cbag__copy_into(c->a, &copy, x) || cbag__seq_push(c->a, c->list, &copy))
+    int rc = cbag__copy_into(c->a, &copy, x);
+    if (rc == CBAG_INVALID)
+        return cbag__fail(s->w, NULL, rc, "%s", CBAG__TOO_DEEP);
+    if (rc || cbag__seq_push(c->a, c->list, &copy))
         return cbag__fail(s->w, NULL, CBAG_NOMEM,
                           "out of memory collecting results");
     return c->limit && c->list->u.seq->len >= c->limit ? 1 : 0;

@@ -203,6 +203,7 @@ int cbag__run_text(cbag__worker *w, const cbag *b, size_t part, cbag__sink *out,
         if (k == 0) break;
         if (k < 0) {
             w->lines = NULL; /* the reader's message names file and line */
+            w->elem = i;     /* the element that could not be read */
             rc = cbag__fail(w, b->name, -k, "%s", cbag__lines_error(r));
             break;
         }
@@ -228,7 +229,12 @@ int cbag__run_text(cbag__worker *w, const cbag *b, size_t part, cbag__sink *out,
                 break;
             }
         } else if (line_value(w, b, r, line, len, v)) {
-            rc = cbag__fail(w, b->name, CBAG_NOMEM, "out of memory");
+            rc = len > CBAG__MAX_LEN
+                     ? cbag__fail(w, b->name, CBAG_INVALID,
+                                  "a line of %zu bytes: strings hold at most "
+                                  "4 GiB",
+                                  len)
+                     : cbag__fail(w, b->name, CBAG_NOMEM, "out of memory");
             break;
         }
         rc = out->push(out, v);
@@ -393,6 +399,13 @@ int cbag_to_textfiles(cbag *b, const char *pattern,
         return rc;
     }
     write_arg a = {b, pattern, opt, codec, st};
+    /* A killed run's leftovers (local files; not under mpi, where another
+     * host's writers would look dead to this one). */
+    if (!cx->mpi && !cbag__is_url(pattern)) {
+        char *first = cbag__textfile_name(pattern, 0, b->nparts);
+        if (first) cbag__out_sweep(first);
+        cbag__free(first);
+    }
     if (cbag__prepare(cx, b)) {
         cbag__free(st);
         return cx->code;

@@ -28,6 +28,10 @@
 #include "src.h"
 
 #define IN_CAP (256 * 1024)
+/* The most memory an xz or lzma stream may ask for (its dictionary). xz -9
+ * needs 65 MB; a file of a few bytes can claim 4 GB (a legacy .lzma
+ * header), which must be an error, not an allocation. */
+#define XZ_MEMLIMIT ((uint64_t)1 << 30)
 /* Decoders count in 32-bit lengths; a bigger request is simply cut. */
 #define MAX_CHUNK ((size_t)1 << 30)
 
@@ -270,7 +274,7 @@ static int xz_start(cbag__src *s) {
     *xz = init;
     xz->allocator = &cbag__xz_allocator;
     /* auto: .xz and legacy .lzma, as Python's lzma FORMAT_AUTO */
-    lzma_ret r = lzma_auto_decoder(xz, UINT64_MAX, 0);
+    lzma_ret r = lzma_auto_decoder(xz, XZ_MEMLIMIT, 0);
     if (r == LZMA_MEM_ERROR) return (int)fail(s, CBAG_NOMEM, "out of memory");
     if (r != LZMA_OK) return (int)fail(s, CBAG_IO, "xz initialisation failed");
     s->lib_init = 1;
@@ -325,6 +329,12 @@ static ssize_t read_xz(cbag__src *s, unsigned char *dst, size_t n) {
             if (at_end(s)) return truncated(s);
             break;
         case LZMA_MEM_ERROR: return fail(s, CBAG_NOMEM, "out of memory");
+        case LZMA_MEMLIMIT_ERROR:
+            return fail(s, CBAG_IO,
+                        "xz data asking for %llu MiB of memory to decode "
+                        "(more than the %llu MiB allowed)",
+                        (unsigned long long)(lzma_memusage(xz) >> 20),
+                        (unsigned long long)(XZ_MEMLIMIT >> 20));
         case LZMA_FORMAT_ERROR:
             return fail(s, CBAG_IO, "corrupt xz data (not in xz format)");
         case LZMA_OPTIONS_ERROR:

@@ -20,6 +20,10 @@ typedef struct cbag__file_range {
      * the file); a compressed file is always read whole (0, UINT64_MAX). */
     uint64_t start, end;
     int codec; /* CBAG__CODEC_*, never CBAG__CODEC_INFER */
+    /* The file's size when it was listed (0 for FIFOs and devices): the
+     * reader fails with "... shrank while being read" when it finds the
+     * file ends before that. */
+    uint64_t size;
 } cbag__file_range;
 
 typedef struct cbag__text_part {
@@ -55,6 +59,10 @@ typedef struct cbag__text_opts {
     /* For URLs (see remote.h); NULL: from the environment. Not copied:
      * must outlive the plan's readers. */
     const struct cbag__storage *storage;
+    /* The reader's first buffer size (it grows for longer lines); 0: 1 MB.
+     * The tests and the fuzzer use a few bytes, so that lines and
+     * delimiters straddle refills. */
+    size_t bufsize;
 } cbag__text_opts;
 
 /* Expands each pattern (a glob with * ? [..], or a plain path) and splits
@@ -68,9 +76,11 @@ typedef struct cbag__text_opts {
  *  - blocksize > 0: every uncompressed file is cut into byte ranges exactly
  *    as dask's read_bytes does (same count, same offsets); empty files give
  *    no partition; compressed files are one partition each (dask refuses
- *    them). Block i owns the lines that start after the first delimiter at
- *    or after its start offset (block 0: from byte 0) up to and including
- *    the line whose delimiter begins at or after its end offset.
+ *    them), and so are FIFOs and devices, which cannot be cut (they are
+ *    not opened here: that could block, or take their data away). Block i
+ *    owns the lines that start after the first delimiter at or after its
+ *    start offset (block 0: from byte 0) up to and including the line
+ *    whose delimiter begins at or after its end offset.
  * Errors (CBAG_IO, CBAG_INVALID, CBAG_NOMEM, message in err):
  *   "read_text: no files match 'data/x*.json'", "read_text: data/d: Is a
  *   directory", "read_text: data/f.json: Permission denied", ...
@@ -140,6 +150,11 @@ int cbag__out_commit(cbag__out *o);
 int cbag__out_commit_err(cbag__out *o, char *err, size_t errlen);
 /* Removes the temporary file; frees o. NULL is ignored. */
 void cbag__out_abort(cbag__out *o);
+/* Removes from the directory of path the temporary files that writers
+ * killed mid-write (SIGKILL, a crash, power loss) left behind: those
+ * named as above whose PID is not a running process. Writers call it once
+ * before writing a set of outputs, so a rerun leaves a clean directory. */
+void cbag__out_sweep(const char *path);
 
 /* The codec of a file name's extension (case-insensitive, as fsspec):
  * .gz .bz2 .xz .zst .lz4, else CBAG__CODEC_NONE. */

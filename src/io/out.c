@@ -11,14 +11,17 @@
  * the key until commit, which PUTs the object or completes its multipart
  * upload; abort and failures abort the multipart upload. */
 #include <bzlib.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <isa-l/igzip_lib.h>
 #include <lz4frame.h>
 #include <lzma.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -365,6 +368,41 @@ int cbag__out_commit_err(cbag__out *o, char *err, size_t errlen) {
 }
 
 int cbag__out_commit(cbag__out *o) { return cbag__out_commit_err(o, NULL, 0); }
+
+/* The PID in a temporary name ".NAME.tmp.PID.RAND" (open_tmp), or 0 when
+ * name is not one. */
+static long tmp_pid(const char *name) {
+    if (name[0] != '.') return 0;
+    const char *t = NULL;
+    for (const char *p = strstr(name, ".tmp."); p; p = strstr(p + 1, ".tmp."))
+        t = p;
+    if (!t) return 0;
+    char *end;
+    long pid = strtol(t + 5, &end, 10);
+    if (pid <= 0 || end == t + 5 || *end != '.' || strlen(end + 1) != 8 ||
+        strspn(end + 1, "0123456789abcdef") != 8)
+        return 0;
+    return pid;
+}
+
+void cbag__out_sweep(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? cbag__strdup(path) : NULL;
+    if (slash && !dir) return; /* out of memory: only tidiness is lost */
+    if (dir) dir[slash - path + (slash == path)] = '\0';
+    DIR *d = opendir(dir ? dir : ".");
+    cbag__free(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        long pid = tmp_pid(e->d_name);
+        /* a PID that exists may be another writer at work: left alone */
+        if (pid && pid != (long)getpid() && kill((pid_t)pid, 0) != 0 &&
+            errno == ESRCH)
+            unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+}
 
 /* mkdir -p of the directory part of path (as fsspec's auto_mkdir). */
 static int make_parents(cbag__out *o) {

@@ -157,8 +157,14 @@ nomem:
     return CBAG_NOMEM;
 }
 
-/* Opens each file once: a missing, unreadable or directory path is
- * reported now rather than halfway through a computation. */
+/* file_list.size of a FIFO or a device, or of a remote object whose
+ * server gives no length: read whole, never cut. */
+#define SPECIAL UINT64_MAX
+
+/* Opens each regular file once: a missing, unreadable or directory path is
+ * reported now rather than halfway through a computation. A FIFO or a
+ * device is only stat'ed: opening it would block until a writer comes,
+ * and a writer that came would lose its data when we closed it. */
 static int check_file(const char *path, uint64_t *size,
                       const cbag__storage *sto, char *err, size_t errlen) {
     if (*size != UINT64_MAX) return CBAG_OK; /* listed with its size */
@@ -168,19 +174,20 @@ static int check_file(const char *path, uint64_t *size,
         if (rc) cbag__io_msg(err, errlen, "read_text: %s", msg);
         return rc; /* size UINT64_MAX: no Content-Length, size unknown */
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
+    int fd = -1;
+    if (stat(path, &st) != 0 ||
+        (S_ISREG(st.st_mode) ? (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0
+                             : !S_ISDIR(st.st_mode) && access(path, R_OK))) {
         cbag__io_msg(err, errlen, "read_text: %s: %s", path, strerror(errno));
-        if (fd >= 0) close(fd);
         return CBAG_IO;
     }
-    close(fd);
+    if (fd >= 0) close(fd);
     if (S_ISDIR(st.st_mode)) {
         cbag__io_msg(err, errlen, "read_text: %s: %s", path, strerror(EISDIR));
         return CBAG_IO;
     }
-    *size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+    *size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : SPECIAL;
     return CBAG_OK;
 }
 
@@ -207,13 +214,14 @@ static cbag__text_part *part_new(part_list *pl, size_t nfiles) {
 }
 
 static int part_add(cbag__text_part *p, const char *path, uint64_t start,
-                    uint64_t end, int codec, uint64_t bytes) {
+                    uint64_t end, int codec, uint64_t bytes, uint64_t size) {
     cbag__file_range *f = &p->files[p->nfiles];
     f->path = cbag__strdup(path);
     if (!f->path) return -1;
     f->start = start;
     f->end = end;
     f->codec = codec;
+    f->size = size == SPECIAL ? 0 : size;
     p->nfiles++;
     p->size_hint += bytes;
     return 0;
@@ -231,13 +239,14 @@ static int add_blocks(part_list *pl, const char *path, uint64_t size,
         place += bs1;
         uint64_t off = (uint64_t)place;
         cbag__text_part *p = part_new(pl, 1);
-        if (!p || part_add(p, path, prev, off, CBAG__CODEC_NONE, off - prev))
+        if (!p ||
+            part_add(p, path, prev, off, CBAG__CODEC_NONE, off - prev, size))
             return -1;
         prev = off;
     }
     cbag__text_part *p = part_new(pl, 1);
-    if (!p ||
-        part_add(p, path, prev, UINT64_MAX, CBAG__CODEC_NONE, size - prev))
+    if (!p || part_add(p, path, prev, UINT64_MAX, CBAG__CODEC_NONE, size - prev,
+                       size))
         return -1;
     return 0;
 }
@@ -289,10 +298,10 @@ int cbag__text_plan(const char *const *patterns, size_t npatterns,
         int codec = o->codec == CBAG__CODEC_INFER
                         ? cbag__codec_from_path(fl.v[i])
                         : o->codec;
-        if (o->blocksize && codec == CBAG__CODEC_NONE &&
-            fl.size[i] != UINT64_MAX) {    /* remote, size unknown: whole */
-            if (fl.size[i] == 0) continue; /* dask: no block at all */
-            if (add_blocks(&pl, fl.v[i], fl.size[i], o->blocksize)) goto nomem;
+        uint64_t size = fl.size[i];
+        if (o->blocksize && codec == CBAG__CODEC_NONE && size != SPECIAL) {
+            if (size == 0) continue; /* dask: no block at all */
+            if (add_blocks(&pl, fl.v[i], size, o->blocksize)) goto nomem;
             continue;
         }
         /* a new partition every `per` files (blocksize: always 1) */
@@ -305,7 +314,7 @@ int cbag__text_plan(const char *const *patterns, size_t npatterns,
             p = &pl.v[pl.n - 1];
         }
         if (part_add(p, fl.v[i], 0, UINT64_MAX, codec,
-                     fl.size[i] != UINT64_MAX ? fl.size[i] : 0))
+                     size == SPECIAL ? 0 : size, size))
             goto nomem;
     }
     *parts = pl.v;
@@ -360,7 +369,8 @@ struct cbag__lines {
     const char *bdelim; /* where blocks are cut: delim, or "\n" */
     size_t bdlen;
     int enc;
-    int quirk; /* dask's trailing "" after a final custom delimiter */
+    size_t buf0; /* the first buffer size, also count_lines' chunk */
+    int quirk;   /* dask's trailing "" after a final custom delimiter */
 
     char *buf; /* buf[pos..len) is unread; buf[0] is byte buf_off */
     size_t cap, pos, len;
@@ -433,6 +443,26 @@ static int open_file(cbag__lines *r) {
     return 0;
 }
 
+/* At the end of the current file: whether it ended before the size it had
+ * when it was listed, and is smaller now (a file that was truncated or
+ * replaced while we read it: what was there is gone, and a partial result
+ * would look complete). Then the reader fails. */
+static int shrank(cbag__lines *r) {
+    const cbag__file_range *f = &r->part->files[r->fi];
+    uint64_t at = (f->codec == CBAG__CODEC_NONE ? r->start : 0) +
+                  cbag__src_consumed(r->src);
+    struct stat st;
+    if (at >= f->size || stat(f->path, &st) != 0 ||
+        (uint64_t)st.st_size >= f->size)
+        return 0; /* whole, or a file whose size is not its length (/sys) */
+    lines_fail(r, CBAG_IO,
+               "%s: the file shrank while being read (%llu bytes when "
+               "listed, %llu now)",
+               f->path, (unsigned long long)f->size,
+               (unsigned long long)st.st_size);
+    return 1;
+}
+
 /* Moves the unread bytes to the front, grows the buffer if it is full of
  * one line, and reads more: 0, or an error. */
 static int refill(cbag__lines *r) {
@@ -469,7 +499,10 @@ static int refill(cbag__lines *r) {
         r->code = (int)-k;
         return (int)k;
     }
-    if (k == 0) r->eof = 1;
+    if (k == 0) {
+        r->eof = 1;
+        if (shrank(r)) return -r->code;
+    }
     r->len += (size_t)k;
     return 0;
 }
@@ -588,7 +621,7 @@ static int64_t count_lines(const cbag__lines *r, const char *path,
     cbag__src *src = cbag__src_open(path, CBAG__CODEC_NONE, 0, upto, r->storage,
                                     msg, sizeof msg, &code);
     if (!src) return -1;
-    size_t cap = BUF_INIT;
+    size_t cap = r->buf0;
     char *b = cbag__malloc(cap + r->dlen);
     if (!b) {
         cbag__src_close(src);
@@ -785,7 +818,8 @@ cbag__lines *cbag__lines_open(const cbag__text_part *p,
     r->bdelim = r->mode == M_EXACT ? r->delim : "\n";
     r->bdlen = r->mode == M_EXACT ? r->dlen : 1;
     if (r->mode != M_EXACT) r->dlen = 1; /* count_lines' carry */
-    r->cap = BUF_INIT;
+    r->buf0 = o->bufsize ? o->bufsize : BUF_INIT;
+    r->cap = r->buf0;
     r->buf = cbag__malloc(r->cap);
     if (!r->buf) goto nomem;
     if (p->nfiles == 0) return r;

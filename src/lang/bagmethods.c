@@ -189,7 +189,9 @@ static int m_to_textfiles(cbag__st *st, const cbag__node *at,
         "path",    "name_function",   "compression",  "encoding",
         "compute", "storage_options", "last_endline", NULL};
     const cbag__lv *v[7];
-    if (cbag__bind_args(st, at, "to_textfiles", a, names, 1, v)) return -1;
+    if (cbag__files_allowed(st, at, "to_textfiles") ||
+        cbag__bind_args(st, at, "to_textfiles", a, names, 1, v))
+        return -1;
     if (v[1] && !cbag__no_arg(v[1]))
         return cbag__err(st, at, E_NOTIMPL,
                          "to_textfiles: name_function is "
@@ -213,7 +215,9 @@ static int m_visualize(cbag__st *st, const cbag__node *at, const cbag__lv *x,
                        const cbag__args *a, cbag__lv *out) {
     static const char *const names[] = {"filename", "format", NULL};
     const cbag__lv *v[2];
-    if (cbag__bind_args(st, at, "visualize", a, names, 0, v)) return -1;
+    if (cbag__files_allowed(st, at, "visualize") ||
+        cbag__bind_args(st, at, "visualize", a, names, 0, v))
+        return -1;
     const char *fn =
         v[0] ? cbag__get_str(st, at, v[0], "filename") : "mydask.dot";
     if (!fn) return st->err ? -1 : cbag__err(st, at, E_TYPE, "filename needed");

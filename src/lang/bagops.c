@@ -198,8 +198,8 @@ int cbag__compute(cbag__st *st, const cbag__node *at, const cbag__lv *x,
                   cbag__lv *out) {
     if (cbag__need_main(st, at, "compute()")) return -1;
     st->p->last_lazy = *x;
-    cbag__lv px; /* the elements of a bag are used whole; an item's chain
-                    says what it reads */
+    cbag__lv px = *x; /* the elements of a bag are used whole; an item's
+                         chain says what it reads */
     if ((x->k == LV_BAG || x->k == LV_ITEM) &&
         cbag__project(st, at, x, x->k == LV_BAG ? -1 : 0, NULL, &px))
         return -1;

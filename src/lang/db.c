@@ -24,6 +24,7 @@ static int db_read_text(cbag__st *st, const cbag__args *a, cbag__lv *out) {
                                         NULL};
     const cbag__lv *v[10];
     if (cbag__need_main(st, NULL, "db.read_text") ||
+        cbag__files_allowed(st, NULL, "read_text") ||
         cbag__bind_args(st, NULL, "read_text", a, names, 1, v))
         return -1;
     cbag_text_options o = {0};

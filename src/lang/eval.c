@@ -52,6 +52,19 @@ int cbag__err(cbag__st *st, const cbag__node *at, int kind, const char *fmt,
     return -1;
 }
 
+int cbag__step_limit(cbag__st *st, const cbag__node *at) {
+    return cbag__err(st, at, E_TIMEOUT,
+                     "more than %llu loop iterations and calls (the "
+                     "sandbox's limit)",
+                     (unsigned long long)st->p->max_steps);
+}
+
+int cbag__files_allowed(cbag__st *st, const cbag__node *at, const char *what) {
+    if (!st->p->no_files) return 0;
+    return cbag__err(st, at, E_PERMISSION,
+                     "%s: files are not allowed in the sandbox", what);
+}
+
 int cbag__oom(cbag__st *st, const cbag__node *at) {
     return cbag__err(st, at, E_MEMORY, "out of memory");
 }
@@ -204,6 +217,7 @@ static int call_func(cbag__st *st, const cbag__lv *fn, const cbag__args *a,
     if (st->depth >= MAX_DEPTH)
         return cbag__err(st, NULL, E_RECURSION,
                          "maximum recursion depth exceeded in %s()", f->s);
+    if (cbag__step(st, NULL)) return -1;
     int ns = f->nslots > 0 ? f->nslots : 1;
     cbag__lv slots[ns];
     memset(slots, 0, sizeof slots);
@@ -826,6 +840,7 @@ static int ex_for(const cbag__node *n, cbag__st *st, cbag__lv *out) {
 
 static int ex_while(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     for (;;) {
+        if (cbag__step(st, n)) return -1;
         cbag__lv c;
         if (n->a->ev(n->a, st, &c)) return -1;
         if (!cbag__truthy(&c))

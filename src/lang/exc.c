@@ -33,6 +33,8 @@ static const struct {
     [E_MEMORY] = {"MemoryError", E_EXCEPTION},
     [E_ASSERT] = {"AssertionError", E_EXCEPTION},
     [E_STOPITER] = {"StopIteration", E_EXCEPTION},
+    [E_TIMEOUT] = {"TimeoutError", E_EXCEPTION},
+    [E_PERMISSION] = {"PermissionError", E_EXCEPTION},
     [E_ENGINE] = {NULL, E_EXCEPTION}, /* a failed compute: the message */
     [E_STOP] = {NULL, E_BASE},        /* an interrupted compute */
 };
@@ -134,6 +136,8 @@ static const cbag__builtin exc_builtins[] = {
     C(E_MEMORY, "MemoryError"),
     C(E_ASSERT, "AssertionError"),
     C(E_STOPITER, "StopIteration"),
+    C(E_TIMEOUT, "TimeoutError"),
+    C(E_PERMISSION, "PermissionError"),
 };
 const cbag__builtin cbag__bi_json_error = C(E_JSON, "JSONDecodeError");
 

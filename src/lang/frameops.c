@@ -679,7 +679,9 @@ static int m_to_csv(cbag__st *st, const cbag__node *at, cbag_frame *f,
     static const char *const names[] = {"filename", "single_file", "index",
                                         "header",   "sep",         NULL};
     const cbag__lv *v[5];
-    if (cbag__bind_args(st, at, "to_csv", a, names, 1, v)) return -1;
+    if (cbag__files_allowed(st, at, "to_csv") ||
+        cbag__bind_args(st, at, "to_csv", a, names, 1, v))
+        return -1;
     const char *path = str_of(st, at, v[0], "filename");
     if (!path) return -1;
     cbag_frame_csv_options o = {0};

@@ -141,6 +141,8 @@ enum {
     E_ASSERT,
     E_STOPITER,
     E_JSON,
+    E_TIMEOUT,    /* the sandbox's step limit (cbag__progopt.max_steps) */
+    E_PERMISSION, /* a file operation in the sandbox (no_files) */
     E_NKINDS
 };
 
@@ -274,14 +276,15 @@ struct cbag__st {
     int err; /* E_*, or E_NONE */
     int line, col;
     char msg[600];
+    uint64_t steps; /* loop iterations and calls, for max_steps */
     cbag__lv ret;
     cbag__lv exc;                /* the exception being handled */
     cbag__lv raised;             /* the exception of err, if raised */
     const cbag_val *err_key;     /* the key of a KeyError, if known */
     const cbag__builtin *callee; /* the builtin being called */
-    cbag__pool *mem;        /* non-data allocations: lists of bags, frames */
-    cbag__pool own;         /* a worker's own pool, freed after the callback */
-    const void **owned;     /* bodies of containers built here: may change */
+    cbag__pool *mem;    /* non-data allocations: lists of bags, frames */
+    cbag__pool own;     /* a worker's own pool, freed after the callback */
+    const void **owned; /* bodies of containers built here: may change */
     size_t nowned, capowned;
 };
 
@@ -304,6 +307,8 @@ struct cbag__prog {
     bool errors_skip;   /* --errors skip: json.loads skips bad records */
     bool projection;    /* computes parse only the fields read (project.c) */
     bool replaying;     /* project.c is building a chain again */
+    bool no_files;      /* the sandbox: see cbag__progopt */
+    uint64_t max_steps; /* per evaluation; 0: no limit */
     bool fast_json;     /* map(json.loads) uses the engine's loader */
     cbag__lv last_lazy; /* the last bag or item computed (--visualize) */
     const cbag__src *src;
@@ -412,8 +417,8 @@ int cbag__assign(const cbag__node *t, cbag__st *st, const cbag__lv *v);
  * terminated; the first nreq required) as Python does; v[i] is NULL for an
  * argument not given. 0, or -1 with a TypeError on st. */
 int cbag__bind_args(cbag__st *st, const cbag__node *at, const char *fname,
-                    const cbag__args *a, const char *const *names,
-                    size_t nreq, const cbag__lv **v);
+                    const cbag__args *a, const char *const *names, size_t nreq,
+                    const cbag__lv **v);
 int cbag__err(cbag__st *st, const cbag__node *at, int kind, const char *fmt,
               ...) __attribute__((format(printf, 4, 5)));
 const char *cbag__err_name(int kind);
@@ -423,6 +428,16 @@ int cbag__own(cbag__st *st, const cbag_val *v);
 bool cbag__owned(const cbag__st *st, const cbag_val *v);
 /* Builder failure: an out-of-memory error. */
 int cbag__oom(cbag__st *st, const cbag__node *at);
+/* Counts one loop iteration or call: 0, or -1 with a TimeoutError once the
+ * program's max_steps is exceeded (cbag__step_limit reports it). */
+int cbag__step_limit(cbag__st *st, const cbag__node *at);
+static inline int cbag__step(cbag__st *st, const cbag__node *at) {
+    if (!st->p->max_steps || ++st->steps <= st->p->max_steps) return 0;
+    return cbag__step_limit(st, at);
+}
+/* 0 when files may be touched, else -1 with a PermissionError naming what
+ * (the sandbox's no_files). */
+int cbag__files_allowed(cbag__st *st, const cbag__node *at, const char *what);
 /* Sets the node's evaluation function from its kind. */
 void cbag__bind(cbag__node *n);
 
@@ -450,7 +465,7 @@ typedef struct cbag__iter {
     const cbag_val *v;
     const cbag__lseq *seq;
     size_t i, n;
-    int kind; /* 0 seq, 1 dict keys, 2 str chars, 3 lv seq */
+    int kind;              /* 0 seq, 1 dict keys, 2 str chars, 3 lv seq */
     const uint32_t *order; /* a set of ints: CPython's order of its keys */
 } cbag__iter;
 int cbag__iter_init(cbag__st *st, const cbag__node *at, const cbag__lv *x,
@@ -652,6 +667,13 @@ extern const cbag__builtin cbag__bi_print;
 typedef struct cbag__progopt {
     bool errors_skip;
     bool no_projection; /* parse every field of JSON records */
+    /* A sandbox for running code nobody checked (the fuzzer): no_files
+     * makes read_text, to_textfiles, to_csv and visualize fail with a
+     * PermissionError; max_steps > 0 stops an evaluation (the program, or
+     * one callback invocation) with a TimeoutError after that many loop
+     * iterations and function calls. */
+    bool no_files;
+    uint64_t max_steps;
 } cbag__progopt;
 
 cbag__prog *cbag__prog_new(cbag_ctx *cx, const cbag__progopt *o);

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "lang.h"
+#include "mem.h"
+#include "repr.h"
 
 bool cbag__truthy(const cbag__lv *v) {
     if (v->k == LV_VAL) return cbag_truthy(LVV(*v));
@@ -268,15 +270,16 @@ static int repeat(cbag__st *st, const cbag__node *at, const cbag_val *x,
     if (t == CBAG_STR) {
         size_t l;
         const char *s = cbag_str(x, &l);
-        if (l && (uint64_t)n > (uint64_t)(SIZE_MAX / 4) / l)
+        /* a cbag string holds at most 4 GiB */
+        if (l && (uint64_t)n > UINT32_MAX / l)
             return cbag__err(st, at, E_MEMORY, "repeated string is too long");
         size_t total = l * (size_t)n;
-        char *buf = malloc(total + 1);
+        char *buf = cbag__malloc(total + 1);
         if (!buf) return cbag__oom(st, at);
         for (int64_t i = 0; i < n; i++)
             memcpy(buf + l * (size_t)i, s, l);
         const cbag_val *r = cbag_new_str(st->c, buf, total);
-        free(buf);
+        cbag__free(buf);
         if (!r) return cbag__oom(st, at);
         *out = cbag__val(r);
         return 0;
@@ -684,6 +687,7 @@ int cbag__iter_init(cbag__st *st, const cbag__node *at, const cbag__lv *x,
 
 int cbag__iter_next(cbag__st *st, cbag__iter *it, cbag__lv *out) {
     if (it->i >= it->n) return 0;
+    if (cbag__step(st, NULL)) return -1;
     switch (it->kind) {
     case 0: *out = cbag__val(cbag_at(it->v, (int64_t)it->i++)); return 1;
     case 1:
@@ -739,8 +743,18 @@ int cbag__str(cbag__st *st, const cbag__node *at, const cbag__lv *x, bool repr,
             *out = *x;
             return 0;
         }
-        s = cbag_format(v, CBAG_FMT_REPR, &len);
-        if (!s) return cbag__oom(st, at);
+        cbag__buf b = CBAG__BUF_INIT;
+        int rc = cbag__repr(&b, v);
+        if (rc == CBAG_INVALID) {
+            cbag__buf_free(&b);
+            return cbag__err(st, at, E_RECURSION,
+                             "maximum recursion depth exceeded while getting "
+                             "the repr of an object");
+        }
+        if (rc || !(s = cbag__buf_detach(&b, &len))) {
+            cbag__buf_free(&b);
+            return cbag__oom(st, at);
+        }
     } else {
         char buf[256];
         switch (x->k) {

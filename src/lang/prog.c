@@ -12,6 +12,8 @@ cbag__prog *cbag__prog_new(cbag_ctx *cx, const cbag__progopt *o) {
     p->cx = cx;
     p->errors_skip = o && o->errors_skip;
     p->projection = !(o && o->no_projection);
+    p->no_files = o && o->no_files;
+    p->max_steps = o ? o->max_steps : 0;
     p->mst = calloc(1, sizeof *p->mst);
     if (!p->mst) {
         free(p);
@@ -98,6 +100,7 @@ int cbag__prog_run(cbag__prog *p, const cbag__src *src, cbag__lv *last,
     st->line = st->col = 0;
     st->fr = NULL;
     st->depth = 0;
+    st->steps = 0;
     p->last = block->n ? block->kids[block->n - 1] : NULL;
     while (p->last && p->last->kind == S_BLOCK && p->last->n)
         p->last = p->last->kids[p->last->n - 1];
@@ -124,14 +127,17 @@ static int jsonl_one(const cbag_val *x, void *ud) {
     return 0;
 }
 
+/* Writes v and a newline: 0, or the cbag_status of the failure. */
 static int print_val(const cbag_val *v, int fmt, FILE *out, size_t truncate) {
+    int rc;
     if (fmt == CBAG__FMT_JSONL) {
         cbag_type t = cbag_typeof(v);
         if (t == CBAG_LIST || t == CBAG_TUPLE) {
-            for (size_t i = 0; i < cbag_len(v); i++)
-                if (cbag_fprint(out, cbag_at(v, (int64_t)i), CBAG_FMT_JSON) ||
-                    fputc('\n', out) == EOF)
-                    return -1;
+            for (size_t i = 0; i < cbag_len(v); i++) {
+                rc = cbag_fprint(out, cbag_at(v, (int64_t)i), CBAG_FMT_JSON);
+                if (rc) return rc;
+                if (fputc('\n', out) == EOF) return CBAG_IO;
+            }
             return 0;
         }
         fmt = CBAG_FMT_JSON;
@@ -139,7 +145,7 @@ static int print_val(const cbag_val *v, int fmt, FILE *out, size_t truncate) {
     if (truncate) {
         size_t len;
         char *s = cbag_format(v, fmt, &len);
-        if (!s) return -1;
+        if (!s) return CBAG_NOMEM;
         if (len > truncate)
             fprintf(out, "%.*s... (%zu more characters)\n", (int)truncate, s,
                     len - truncate);
@@ -148,8 +154,21 @@ static int print_val(const cbag_val *v, int fmt, FILE *out, size_t truncate) {
         free(s);
         return 0;
     }
-    if (cbag_fprint(out, v, fmt)) return -1;
-    return fputc('\n', out) == EOF ? -1 : 0;
+    if ((rc = cbag_fprint(out, v, fmt))) return rc;
+    return fputc('\n', out) == EOF ? CBAG_IO : 0;
+}
+
+/* Why a value could not be printed. */
+static const char *print_error(int rc) {
+    switch (rc) {
+    case CBAG_INVALID:
+        return "RecursionError: maximum recursion depth exceeded while "
+               "printing the value";
+    case CBAG_TYPE:
+        return "TypeError: JSON keys must be str, int, float, bool or None";
+    case CBAG_NOMEM: return "MemoryError: out of memory";
+    default: return "error writing the output";
+    }
 }
 
 int cbag__prog_show(cbag__prog *p, const cbag__lv *last, int fmt, FILE *out,
@@ -209,8 +228,9 @@ int cbag__prog_show(cbag__prog *p, const cbag__lv *last, int fmt, FILE *out,
             return RUN_OK;
         }
     }
-    if (print_val(LVV(v), fmt, out, truncate)) {
-        fprintf(err, "cbag: error writing the output\n");
+    int rc = print_val(LVV(v), fmt, out, truncate);
+    if (rc) {
+        fprintf(err, "cbag: %s\n", print_error(rc));
         return RUN_ERROR;
     }
     return RUN_OK;

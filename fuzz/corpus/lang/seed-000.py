@@ -1,0 +1,1 @@
+db.from_sequence([1,2,3,4,5,6,7,8,9,10], npartitions=2).take(3)

@@ -1,0 +1,1 @@
+db.range(10, npartitions=2).map(lambda x: x * 2).sum()

@@ -1,0 +1,1 @@
+b = db.from_sequence(['Alice', 'Bob', 'Charlie', 'Dan', 'Edith', 'Frank']); b.groupby(len).compute()

@@ -1,0 +1,1 @@
+b = db.from_sequence(list(range(10))); b.groupby(lambda x: x % 2).starmap(lambda k, v: (k, max(v))).compute()

@@ -1,0 +1,1 @@
+b = db.from_sequence(list(range(10))); b.foldby(lambda x: x % 2, max).compute()

@@ -1,0 +1,1 @@
+db.range(10, npartitions=3).mean()

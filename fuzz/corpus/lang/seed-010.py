@@ -1,0 +1,1 @@
+[x * y for x in range(5) for y in range(3) if x > y]

@@ -1,0 +1,1 @@
+db.from_sequence([1, 2, 3]).map(lambda x: 1 / (x - 2)).compute()

@@ -1,0 +1,1 @@
+db.from_sequence(range(100), npartitions=7).reduction(sum, sum).compute()

@@ -1,0 +1,1 @@
+db.from_sequence([(1, 2), (3, 4)]).starmap(lambda a, b: a * b).compute()

@@ -1,0 +1,1 @@
+int("12") + int(3.9) + float("1e3") + bool([]) + len(str(10 ** 18))

@@ -1,0 +1,1 @@
+sorted([3, 1, 2], reverse=True), sorted(["b", "A"], key=str.lower)

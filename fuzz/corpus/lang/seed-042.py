@@ -1,0 +1,1 @@
+db.range(5).map(lambda x: {"k": x % 2, "v": x}).foldby("k", lambda a, r: a + r["v"], 0).compute()

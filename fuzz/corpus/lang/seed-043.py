@@ -1,0 +1,1 @@
+db.range(20, npartitions=4).repartition(2).map_partitions(len).compute()

@@ -1,0 +1,1 @@
+db.zip(db.range(3, npartitions=1), db.range(3, npartitions=1)).compute()

@@ -1,0 +1,1 @@
+db.concat([db.range(2), db.range(3)]).count().compute()

@@ -1,0 +1,1 @@
+b = db.range(10); (b.min().compute(), b.max().compute(), b.std().compute(), b.var().compute(), b.any().compute(), b.all().compute())

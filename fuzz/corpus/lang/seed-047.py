@@ -1,0 +1,1 @@
+db.range(6).map(lambda x: [x] * x).flatten().frequencies(sort=True).compute()

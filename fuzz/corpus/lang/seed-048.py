@@ -1,0 +1,1 @@
+db.range(9).groupby(lambda x: x % 3).map(lambda kv: (kv[0], sum(kv[1]))).compute()

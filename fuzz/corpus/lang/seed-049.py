@@ -1,0 +1,1 @@
+db.from_sequence("hello").accumulate(lambda a, b: a + b).compute()

@@ -1,0 +1,1 @@
+db.range(30, npartitions=3).random_sample(0.5, random_state=1).count().compute()
