@@ -88,7 +88,7 @@ test-tsan:
 	$(MAKE) MODE=tsan $(TSAN_TESTS:tests/%.c=build/tsan/tests/%)
 	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" scripts/run-tests tsan $(TSAN_TESTS:tests/%.c=build/tsan/tests/%)
 
-diff: lib
+diff: all
 	@scripts/run-diff
 
 # The cbag command end to end (tests/cli/run.sh prints "N passed, N failed").

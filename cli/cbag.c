@@ -53,6 +53,10 @@ static const char usage_text[] =
     "  --errors MODE           raise (default) or skip: json.loads skips\n"
     "                          malformed records and the count is reported "
     "on stderr\n"
+    "  --no-projection         parse every field of JSON records (by default\n"
+    "                          a compute whose functions read only some\n"
+    "                          top-level keys of json.loads records parses\n"
+    "                          only those)\n"
     "  --visualize FILE.dot    write the task graph of the last bag or item "
     "computed\n"
     "  --progress, --no-progress\n"
@@ -63,9 +67,11 @@ static const char usage_text[] =
     "  -h, --help              this help\n"
     "  --version               the version\n"
     "\n"
-    "Predefined: db (dask.bag), json, operator, math, os; imports of them are\n"
-    "accepted. Exit status: 0 success, 1 evaluation error, 2 usage or syntax\n"
-    "error.\n";
+    "The language is Python's (f-strings, comprehensions, def/lambda with\n"
+    "*args/**kwargs, try/except/raise, lists, dicts, sets and str methods,\n"
+    "the usual builtins); ints are 64-bit. Predefined: db (dask.bag), json,\n"
+    "operator, math, os; imports of them are accepted. Exit status: 0\n"
+    "success, 1 evaluation error, 2 usage or syntax error, 130 interrupted.\n";
 
 static int usage_error(const char *fmt, const char *arg) {
     fprintf(stderr, "cbag: ");
@@ -134,6 +140,10 @@ int cli_common_option(int argc, char **argv, int *i, cli_opts *o) {
     if (strcmp(argv[*i], "--progress") == 0 ||
         strcmp(argv[*i], "--no-progress") == 0) {
         o->progress = argv[*i][2] == 'p';
+        return 1;
+    }
+    if (strcmp(argv[*i], "--no-projection") == 0) {
+        o->no_projection = true;
         return 1;
     }
     if ((v = cli_optarg(argc, argv, i, NULL, "--errors", &miss)) || miss) {
@@ -499,7 +509,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     on_sigint(cx);
-    cbag__progopt po = {o.errors_skip};
+    cbag__progopt po = {o.errors_skip, o.no_projection};
     cbag__prog *p = cbag__prog_new(cx, &po);
     if (!p) {
         fprintf(stderr, "cbag: out of memory\n");

@@ -10,6 +10,7 @@ typedef struct cli_opts {
     cbag_options copt;
     int fmt;               /* CBAG_FMT_REPR, CBAG_FMT_JSON, CBAG__FMT_JSONL */
     bool errors_skip;      /* --errors skip */
+    bool no_projection;    /* --no-projection */
     int progress; /* --progress 1, --no-progress 0; -1: when stderr is a tty */
     const char *visualize; /* --visualize FILE.dot */
 } cli_opts;

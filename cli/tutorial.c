@@ -353,7 +353,7 @@ int cli_tutorial(int argc, char **argv) {
     }
     cbag_ctx *cx = cli_open(&o);
     if (!cx) return 2;
-    cbag__progopt po = {o.errors_skip};
+    cbag__progopt po = {o.errors_skip, o.no_projection};
     cbag__prog *p = cbag__prog_new(cx, &po);
     if (!p) {
         cbag_close(cx);

@@ -93,7 +93,11 @@ typedef enum cbag_type {
     CBAG_STR,   /* UTF-8 bytes with a length (may contain NUL) */
     CBAG_LIST,
     CBAG_TUPLE, /* prints as (a, b); JSON array on output */
-    CBAG_DICT   /* insertion-ordered; keys are any values, usually strings */
+    CBAG_DICT   /* insertion-ordered; keys are any values, usually strings.
+                   The cbag language's sets are dicts whose values are None,
+                   marked as sets: printed {1, 2}, not written as JSON; its
+                   Counter and defaultdict are dicts printed as Python
+                   prints them */
 } cbag_type;
 
 /* ------------------------------------------------------------------------ */
@@ -673,6 +677,18 @@ int cbag_to_textfiles(cbag *b, const char *pattern,
  * failing (dask has no such option; cbag's errors="skip"). The count of
  * skipped records is in cbag_skipped(cx) after compute. */
 cbag *cbag_json_loads_skip(cbag *lines);
+/* json.loads over a bag of strings that builds only the listed top-level
+ * keys of each record (projection), for pipelines that read nothing else:
+ * in a line holding a JSON object, the values of other keys are checked by
+ * the parser's grammar but not built, which is faster and keeps records
+ * small. Results are those of cbag_json_loads whenever only the listed keys
+ * are read: malformed JSON anywhere in a line (under a dropped key too) is
+ * the same error, a listed key that is missing stays missing, of duplicate
+ * keys the last wins, and lines that are not objects are built whole. keys
+ * (nkeys NUL-terminated strings) are copied. skip_errors: skip malformed
+ * lines as cbag_json_loads_skip does. */
+cbag *cbag_json_loads_project(cbag *lines, size_t nkeys,
+                              const char *const *keys, bool skip_errors);
 /* Records skipped by the last compute on cx. */
 uint64_t cbag_skipped(const cbag_ctx *cx);
 

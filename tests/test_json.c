@@ -43,6 +43,43 @@ static char *roundtrip(const char *s, int fmt) {
         free(s_);                                                          \
     } while (0)
 
+/* Keeps "a" and "name" (projection), or no key at all. */
+static const cbag__json_key keep_keys[] = {{"a", 1}, {"name", 4}};
+static const cbag__json_keys keep_two = {2, keep_keys};
+static const cbag__json_keys keep_none = {0, keep_keys};
+
+/* full: what cbag__json_parse gave for s (rc, value, error). Parsing with
+ * projection must give the same rc and error, and for an object the full
+ * value's members with kept keys. */
+static void same_as_projected(const char *s, size_t len, int rc,
+                              const cbag_val *full, const cbag__json_err *err) {
+    const cbag__json_keys *keeps[] = {&keep_two, &keep_none};
+    for (int k = 0; k < 2; k++) {
+        cbag_val v;
+        cbag__json_err e2;
+        int r2 = cbag__json_parse_keep(&arena, s, len, &v, &e2, keeps[k]);
+        if (r2 != rc ||
+            (rc && (e2.offset != err->offset || strcmp(e2.msg, err->msg) != 0)))
+            fail_msg("projection differs on %.200s: rc %d/%d, %s at %zu / "
+                     "%s at %zu",
+                     s, rc, r2, rc ? err->msg : "", rc ? err->offset : 0,
+                     r2 ? e2.msg : "", r2 ? e2.offset : 0);
+        if (rc) continue;
+        if (cbag_typeof(full) != CBAG_DICT) {
+            assert_true(cbag_eq(full, &v));
+            continue;
+        }
+        size_t n = 0;
+        for (size_t i = 0; i < keeps[k]->n; i++) {
+            const cbag_val *a = cbag_get(full, keeps[k]->k[i].s);
+            const cbag_val *b = cbag_get(&v, keeps[k]->k[i].s);
+            assert_true(a ? b && cbag_eq(a, b) : !b);
+            n += a != NULL;
+        }
+        assert_int_equal(cbag_len(&v), n);
+    }
+}
+
 static const char *suite_dir(void) {
     const char *d = getenv("CBAG_JSON_SUITE");
     return d ? d : "../shared/testdata/json-test-suite-parsing";
@@ -74,6 +111,8 @@ static void test_suite(void **state) {
         cbag_val v;
         cbag__json_err err;
         int rc = cbag__json_parse(&arena, buf, (size_t)size, &v, &err);
+        if (rc != CBAG_NOMEM) /* projection: the same outcome, same error */
+            same_as_projected(buf, (size_t)size, rc, &v, &err);
         free(buf);
         cbag__arena_reset(&arena);
         if (name[0] == 'y') {
@@ -218,6 +257,77 @@ static void test_objects(void **state) {
     cbag__arena_reset(&arena);
 }
 
+/* Projection: only the kept top-level keys are built; the rest is checked
+ * exactly as the full parser checks it. */
+static void test_projection(void **state) {
+    (void)state;
+    static const char *const docs[] = {
+        "{\"name\": \"Al\", \"t\": [{\"name\": 1, \"a\": [2]}], \"a\": 3}",
+        "{\"t\": {\"x\": {\"y\": [1, 2.5e3, true, null, \"s\\u00e9\"]}}}",
+        "{\"a\": 1, \"b\": 2, \"a\": {\"z\": 3}}", /* the last a wins */
+        "{\"n\\u0061me\": \"escaped key\", \"other\": {}}", /* "name" */
+        "[{\"name\": 1, \"b\": 2}, 3]", /* not an object: built whole */
+        "{}",
+        "  {\"b\" : [ ] , \"a\" : [ 1 , { } ] }  ",
+        "\"name\"",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        cbag_val v;
+        cbag__json_err err;
+        int rc = parse(docs[i], &v, &err);
+        assert_int_equal(rc, CBAG_OK);
+        same_as_projected(docs[i], strlen(docs[i]), rc, &v, &err);
+    }
+    cbag_val v;
+    cbag__json_err err;
+    const char *d = docs[0];
+    assert_int_equal(
+        cbag__json_parse_keep(&arena, d, strlen(d), &v, &err, &keep_two),
+        CBAG_OK);
+    char *r = cbag_format(&v, CBAG_FMT_REPR, NULL);
+    assert_string_equal(r, "{'name': 'Al', 'a': 3}");
+    free(r);
+    d = docs[2];
+    assert_int_equal(
+        cbag__json_parse_keep(&arena, d, strlen(d), &v, &err, &keep_two),
+        CBAG_OK);
+    r = cbag_format(&v, CBAG_FMT_REPR, NULL);
+    assert_string_equal(r, "{'a': {'z': 3}}");
+    free(r);
+    /* every one-byte corruption of a record: the same outcome and error
+     * with and without projection (errors under dropped keys included) */
+    const char *rec = "{\"id\": 12, \"name\": \"Bob\", \"transactions\": "
+                      "[{\"transaction-id\": 7, \"amount\": -31.5e1}, "
+                      "{\"s\": \"\\u00e9\\n\", \"t\": [true, false, null]}], "
+                      "\"a\": 99999999999999999999}";
+    static const char subst[] = "\"{}[],:\\ x-0.e\x01\xff";
+    size_t n = strlen(rec);
+    char *buf = malloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < sizeof subst - 1; k++) {
+            memcpy(buf, rec, n + 1);
+            buf[i] = subst[k];
+            int rc = cbag__json_parse(&arena, buf, n, &v, &err);
+            same_as_projected(buf, n, rc, &v, &err);
+            cbag__arena_reset(&arena);
+        }
+    free(buf);
+    /* depth limits count under a dropped key too */
+    size_t deep = 10001;
+    char *dd = malloc(2 * deep + 32);
+    size_t pos = (size_t)sprintf(dd, "{\"b\": ");
+    for (size_t i = 0; i < deep - 1; i++)
+        dd[pos++] = '[';
+    for (size_t i = 0; i < deep - 1; i++)
+        dd[pos++] = ']';
+    dd[pos++] = '}';
+    int rc = cbag__json_parse(&arena, dd, pos, &v, &err);
+    assert_int_equal(rc, CBAG_PARSE);
+    same_as_projected(dd, pos, rc, &v, &err);
+    free(dd);
+    cbag__arena_reset(&arena);
+}
+
 static void test_dumps(void **state) {
     (void)state;
     /* expected strings from Python 3.11's json.dumps */
@@ -310,6 +420,7 @@ int main(void) {
         cmocka_unit_test(test_strings_and_errors),
         cmocka_unit_test(test_depth),
         cmocka_unit_test(test_objects),
+        cmocka_unit_test(test_projection),
         cmocka_unit_test(test_dumps),
         cmocka_unit_test(test_loads_and_oom),
     };

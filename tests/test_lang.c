@@ -13,60 +13,7 @@
 
 #include "cbag.h"
 #include "lang/lang.h"
-
-/* Runs src on a fresh context with 4 workers; returns what the command
- * would print (the last value's repr, without the newline) or, on failure,
- * the error text. *rc gets RUN_OK, RUN_ERROR or RUN_SYNTAX. malloc'd. */
-static char *run(const char *src, int *rc) {
-    cbag_options o = {0};
-    o.workers = 4;
-    cbag_ctx *cx = cbag_open(&o);
-    assert_non_null(cx);
-    cbag__prog *p = cbag__prog_new(cx, NULL);
-    assert_non_null(p);
-    char *out = NULL, *err = NULL;
-    size_t on = 0, en = 0;
-    FILE *f = open_memstream(&out, &on);
-    FILE *e = open_memstream(&err, &en);
-    assert_non_null(f);
-    assert_non_null(e);
-    cbag__src s = {"<test>", src};
-    cbag__lv last;
-    int r = cbag__prog_run(p, &s, &last, e);
-    if (r == RUN_INCOMPLETE) r = RUN_SYNTAX;
-    if (r == RUN_OK) r = cbag__prog_show(p, &last, CBAG_FMT_REPR, f, e, 0);
-    fclose(f);
-    fclose(e);
-    cbag__prog_free(p);
-    cbag_close(cx);
-    *rc = r;
-    char *res = r == RUN_OK ? out : err;
-    free(r == RUN_OK ? err : out);
-    size_t n = strlen(res);
-    if (n && res[n - 1] == '\n') res[n - 1] = '\0';
-    return res;
-}
-
-static void expect(const char *src, const char *want) {
-    int rc;
-    char *got = run(src, &rc);
-    if (rc != RUN_OK || strcmp(got, want) != 0)
-        fail_msg("program:\n%s\nwanted: %s\ngot (rc %d): %s", src, want, rc,
-                 got);
-    free(got);
-}
-
-/* The run fails with rc and the error text contains every `part`. */
-static void expect_error(const char *src, int want_rc, const char *part1,
-                         const char *part2) {
-    int rc;
-    char *got = run(src, &rc);
-    if (rc != want_rc || !strstr(got, part1) || (part2 && !strstr(got, part2)))
-        fail_msg("program:\n%s\nwanted rc %d with '%s' and '%s'\ngot rc %d: "
-                 "%s",
-                 src, want_rc, part1, part2 ? part2 : "", rc, got);
-    free(got);
-}
+#include "lang_run.h"
 
 /* ------------------------------------------------------------------------ */
 
@@ -192,7 +139,7 @@ static void test_functions(void **state) {
     expect("json.loads('{\"a\": [1, 2.5, null]}')", "{'a': [1, 2.5, None]}");
     expect("json.dumps({'a': (1, 'x')})", "'{\"a\": [1, \"x\"]}'");
     expect_error("def f(x):\n    return x\nf()", RUN_ERROR,
-                 "missing required argument: 'x'", NULL);
+                 "f() missing 1 required positional argument: 'x'", NULL);
     expect_error("def r(n):\n    return r(n + 1)\nr(0)", RUN_ERROR,
                  "RecursionError", NULL);
 }
@@ -232,7 +179,13 @@ static void test_syntax_errors(void **state) {
     expect_error("x = (1, 2", RUN_SYNTAX, "SyntaxError", NULL);
     expect_error("def f(x):\nreturn x", RUN_SYNTAX, "indented block", NULL);
     expect_error("a = 1\n  b = 2", RUN_SYNTAX, "unexpected indent", NULL);
-    expect_error("x = f'{1}'", RUN_SYNTAX, "f-strings", NULL);
+    expect_error("x = f'{1 +}'", RUN_SYNTAX, "SyntaxError", NULL);
+    expect_error("x = f'{}'", RUN_SYNTAX, "empty expression", NULL);
+    expect_error("x = f'a}'", RUN_SYNTAX, "single '}'", NULL);
+    expect_error("x = f'{1!z}'", RUN_SYNTAX, "conversion", NULL);
+    expect_error("x = f'{1'", RUN_SYNTAX, "expecting '}'", NULL);
+    expect_error("try:\n    pass\n", RUN_SYNTAX, "'except' or 'finally'",
+                 NULL);
     expect_error("foo + 1", RUN_ERROR, "NameError: name 'foo' is not defined",
                  "line 1, column 1");
     expect_error("x = 1\ny = x.nope()", RUN_ERROR, "AttributeError",

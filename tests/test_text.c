@@ -94,6 +94,75 @@ static void test_json_lines(void **state) {
     cbag_clear_error(cx);
 }
 
+static int is_dict(cbag_call *c, const cbag_val *x, void *ud) {
+    (void)c, (void)ud;
+    return cbag_typeof(x) == CBAG_DICT;
+}
+
+/* json.loads with projection: the same results as without whenever only
+ * the kept keys are read, fused into read_text or not, and the same errors
+ * (file and line) for malformed JSON under a dropped key. */
+static void test_json_projection(void **state) {
+    (void)state;
+    const char *text =
+        "{\"id\": 1, \"name\": \"Alice\", \"t\": [{\"a\": 1}, {\"b\": [2]}]}\n"
+        "{\"id\": 2, \"t\": {\"name\": \"nested\"}}\n"
+        "{\"name\": \"Bob\", \"id\": 3, \"name\": \"Bobby\"}\n"
+        "[1, 2]\n"
+        "{\"n\\u0061me\": \"Dan\", \"x\": {\"y\": {\"z\": null}}}\n";
+    write_file("p.json", text);
+    char path[512];
+    snprintf(path, sizeof path, "%s/p.json", dir);
+    const char *keys[] = {"name", "id"};
+    cbag *lines = cbag_read_text(cx, path, NULL);
+    cbag *full = cbag_map(lines, cbag_json_loads, NULL);
+    cbag *proj = cbag_json_loads_project(lines, 2, keys, false);
+    assert_result(cbag_compute(proj),
+                  "[{'id': 1, 'name': 'Alice'}, {'id': 2}, "
+                  "{'name': 'Bobby', 'id': 3}, [1, 2], {'name': 'Dan'}]");
+    char *a = repr_result(cbag_compute(
+        cbag_pluckv(cbag_filter(full, is_dict, NULL),
+                    cbag_new_strz(cbag_main(cx), "name"), cbag_none())));
+    char *b = repr_result(cbag_compute(
+        cbag_pluckv(cbag_filter(proj, is_dict, NULL),
+                    cbag_new_strz(cbag_main(cx), "name"), cbag_none())));
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_string_equal(a, b);
+    assert_string_equal(b, "['Alice', None, 'Bobby', 'Dan']");
+    free(a);
+    free(b);
+    /* no key kept: empty dicts, still checked */
+    assert_result(cbag_compute(cbag_json_loads_project(lines, 0, NULL, false)),
+                  "[{}, {}, {}, [1, 2], {}]");
+    /* not fused (strings from a sequence): the same */
+    cbag_result *lr = cbag_compute(lines);
+    assert_non_null(lr);
+    cbag *seq = cbag_from_sequence(cx, cbag_result_value(lr), 2, 0);
+    assert_result(cbag_compute(cbag_json_loads_project(seq, 2, keys, false)),
+                  "[{'id': 1, 'name': 'Alice'}, {'id': 2}, "
+                  "{'name': 'Bobby', 'id': 3}, [1, 2], {'name': 'Dan'}]");
+    cbag_result_free(lr);
+    /* malformed JSON under a dropped key: the error of json.loads */
+    write_file("q.json",
+               "{\"name\": \"A\"}\n{\"name\": \"B\", \"t\": [1, 2,]}\n"
+               "{\"name\": \"C\"}\n");
+    snprintf(path, sizeof path, "%s/q.json", dir);
+    lines = cbag_read_text(cx, path, NULL);
+    assert_null(cbag_compute(cbag_json_loads_project(lines, 1, keys, false)));
+    char *m1 = strdup(cbag_errmsg(cx));
+    cbag_clear_error(cx);
+    assert_null(cbag_compute(cbag_map(lines, cbag_json_loads, NULL)));
+    assert_string_equal(m1, cbag_errmsg(cx));
+    assert_non_null(strstr(m1, "q.json line 2"));
+    free(m1);
+    cbag_clear_error(cx);
+    /* errors="skip" with projection */
+    assert_result(cbag_compute(cbag_json_loads_project(lines, 1, keys, true)),
+                  "[{'name': 'A'}, {'name': 'C'}]");
+    assert_int_equal(cbag_skipped(cx), 1);
+}
+
 static const cbag_val *fail_on_3(cbag_call *c, const cbag_val *x, void *ud) {
     (void)ud;
     if (cbag_int_value(x) == 3) return cbag_fail(c, "ValueError: three");
@@ -228,6 +297,7 @@ static int teardown(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_lines),
+        cmocka_unit_test(test_json_projection),
         cmocka_unit_test(test_to_textfiles),
         cmocka_unit_test(test_to_textfiles_like_dask),
     };

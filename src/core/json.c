@@ -47,6 +47,8 @@ typedef struct parser {
     uint32_t nframes, capframes;
     int heap_vals, heap_frames;
     int code;
+    /* Projection: the top-level keys to build (NULL: all). */
+    const cbag__json_keys *keep;
     /* Object keys repeat (every transaction has "amount"): short plain keys
      * seen in this document share one copy in the arena. */
     struct {
@@ -181,13 +183,12 @@ static inline char *put_utf8(char *o, unsigned cp) {
     return o;
 }
 
-/* Parses the string whose opening quote is at q into *v; returns the byte
- * after the closing quote, or NULL on failure. The position is passed and
- * returned rather than kept in *ps so it stays in a register. */
-static const unsigned char *parse_string(parser *ps, const unsigned char *q,
-                                         cbag_val *v) {
-    const unsigned char *s = q + 1, *p = s, *end = ps->end;
-    int escapes = 0;
+/* Checks the string whose opening quote is at q; returns its closing quote,
+ * or NULL on failure. *escapes is set if it has any. The position is passed
+ * and returned rather than kept in *ps so it stays in a register. */
+static inline __attribute__((always_inline)) const unsigned char *
+scan_string(parser *ps, const unsigned char *q, int *escapes) {
+    const unsigned char *p = q + 1, *end = ps->end;
     for (;;) {
         /* The common case: plain ASCII, 8 bytes at a time. */
         while (end - p >= 8) {
@@ -209,7 +210,7 @@ static const unsigned char *parse_string(parser *ps, const unsigned char *q,
         unsigned c = *p;
         if (c == '"') break;
         if (c == '\\') {
-            escapes = 1;
+            *escapes = 1;
             if (p + 1 >= end) return fail(ps, p, "unterminated string"), NULL;
             unsigned e = p[1];
             if (e == 'u') {
@@ -242,6 +243,17 @@ static const unsigned char *parse_string(parser *ps, const unsigned char *q,
         if (!n) return fail(ps, p, "invalid UTF-8 in string"), NULL;
         p += n;
     }
+    return p;
+}
+
+/* Parses the string whose opening quote is at q into *v; returns the byte
+ * after the closing quote, or NULL on failure. */
+static const unsigned char *parse_string(parser *ps, const unsigned char *q,
+                                         cbag_val *v) {
+    const unsigned char *s = q + 1;
+    int escapes = 0;
+    const unsigned char *p = scan_string(ps, q, &escapes);
+    if (!p) return NULL;
     size_t raw = (size_t)(p - s);
     if (raw > CBAG__MAX_LEN) return fail(ps, s, "string too long"), NULL;
     char *out = cbag__arena_alloc(ps->a, raw + 1);
@@ -288,8 +300,8 @@ static const unsigned char *parse_string(parser *ps, const unsigned char *q,
 
 /* An object key: short plain keys come from the cache, others are parsed
  * as strings. */
-static inline const unsigned char *parse_key(parser *ps, const unsigned char *q,
-                                             cbag_val *v) {
+static inline __attribute__((always_inline)) const unsigned char *
+parse_key(parser *ps, const unsigned char *q, cbag_val *v) {
     const unsigned char *s = q + 1, *p = s, *end = ps->end;
     const unsigned char *lim = end - s > 64 ? s + 64 : end;
     while (p < lim && !str_special[*p])
@@ -317,8 +329,8 @@ static const double pow10_exact[23] = {
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 /* Parses the number at p into *v; returns the byte after it, or NULL. */
-static const unsigned char *parse_number(parser *ps, const unsigned char *p,
-                                         cbag_val *v) {
+static inline __attribute__((always_inline)) const unsigned char *
+parse_number(parser *ps, const unsigned char *p, cbag_val *v) {
     const unsigned char *end = ps->end, *start = p;
     int neg = 0;
     if (*p == '-') {
@@ -402,6 +414,52 @@ static const unsigned char *parse_number(parser *ps, const unsigned char *p,
     return p;
 }
 
+/* A number in a dropped value: checked as parse_number checks it (the same
+ * errors at the same places), not converted. */
+static inline const unsigned char *skip_number(parser *ps,
+                                               const unsigned char *p) {
+    const unsigned char *end = ps->end, *start = p;
+    int neg = *p == '-';
+    p += neg;
+    if (p >= end || *p < '0' || *p > '9')
+        return fail(ps, start, "expected a digit in number"), NULL;
+    const unsigned char *digits = p;
+    if (*p == '0') {
+        p++;
+        if (p < end && *p >= '0' && *p <= '9')
+            return fail(ps, start, "leading zero in number"), NULL;
+    } else {
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    size_t n = (size_t)(p - digits);
+    int is_float = 0;
+    if (p < end && *p == '.') {
+        is_float = 1;
+        p++;
+        if (p >= end || *p < '0' || *p > '9')
+            return fail(ps, p, "expected a digit after '.'"), NULL;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        is_float = 1;
+        p++;
+        if (p < end && (*p == '+' || *p == '-')) p++;
+        if (p >= end || *p < '0' || *p > '9')
+            return fail(ps, p, "expected a digit in exponent"), NULL;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    /* 19 digits may exceed int64; the first digit is not 0 there */
+    if (!is_float && (n > 19 || (n == 19 && memcmp(digits,
+                                                   neg ? "9223372036854775808"
+                                                       : "9223372036854775807",
+                                                   19) > 0)))
+        return fail(ps, start, "integer out of range (int64)"), NULL;
+    return p;
+}
+
 static const unsigned char *parse_literal(parser *ps, const unsigned char *p,
                                           cbag_val *v) {
     size_t left = (size_t)(ps->end - p);
@@ -473,10 +531,23 @@ static int open_container(parser *ps, const unsigned char *p, int object) {
     return 0;
 }
 
+/* Whether the top-level key k is one to build. */
+static int kept(const parser *ps, const cbag_val *k) {
+    for (size_t i = 0; i < ps->keep->n; i++)
+        if (ps->keep->k[i].len == k->len &&
+            cbag__mem_eq(ps->keep->k[i].s, k->u.s, k->len))
+            return 1;
+    return 0;
+}
+
 /* The grammar as a loop over states: a value is expected, or a value was
- * just finished inside the top container. */
-static const unsigned char *parse(parser *ps, const unsigned char *p,
-                                  cbag_val *out) {
+ * just finished inside the top container. It parses one value, from p,
+ * at depth base (the open containers around it). With skip (a constant,
+ * so each use gets its own code) the value is checked by the same grammar
+ * and nothing is built (projection: the values of keys not kept). */
+static inline __attribute__((always_inline)) const unsigned char *
+parse_impl(parser *ps, const unsigned char *p, cbag_val *out, uint32_t base,
+           const int skip) {
     const unsigned char *end = ps->end;
     cbag_val done; /* the value just finished */
     for (;;) {
@@ -489,7 +560,10 @@ static const unsigned char *parse(parser *ps, const unsigned char *p,
             p = skip_ws(p + 1, end);
             if (p < end && *p == '}') {
                 p++;
-                if (close_container(ps, &done)) return NULL;
+                if (skip)
+                    ps->nframes--;
+                else if (close_container(ps, &done))
+                    return NULL;
                 break;
             }
             if (p >= end || *p != '"')
@@ -500,16 +574,26 @@ static const unsigned char *parse(parser *ps, const unsigned char *p,
             p = skip_ws(p + 1, end);
             if (p < end && *p == ']') {
                 p++;
-                if (close_container(ps, &done)) return NULL;
+                if (skip)
+                    ps->nframes--;
+                else if (close_container(ps, &done))
+                    return NULL;
                 break;
             }
             continue; /* the first element */
         case '"':
-            if (!(p = parse_string(ps, p, &done))) return NULL;
+            if (skip) {
+                int esc;
+                if (!(p = scan_string(ps, p, &esc))) return NULL;
+                p++;
+            } else if (!(p = parse_string(ps, p, &done))) {
+                return NULL;
+            }
             break;
         case '-':
         case '0' ... '9':
-            if (!(p = parse_number(ps, p, &done))) return NULL;
+            if (!(p = skip ? skip_number(ps, p) : parse_number(ps, p, &done)))
+                return NULL;
             break;
         default:
             if (!(p = parse_literal(ps, p, &done))) return NULL;
@@ -517,13 +601,15 @@ static const unsigned char *parse(parser *ps, const unsigned char *p,
         }
         /* --- a value is done: store it in its container, or finish --- */
         for (;;) {
-            if (ps->nframes == 0) {
-                *out = done;
+            if (ps->nframes == base) {
+                if (!skip) *out = done;
                 return p;
             }
-            cbag_val *slot = push_val(ps);
-            if (!slot) return NULL;
-            *slot = done;
+            if (!skip) {
+                cbag_val *slot = push_val(ps);
+                if (!slot) return NULL;
+                *slot = done;
+            }
             p = skip_ws(p, end);
             if (p >= end) return fail(ps, p, "unexpected end of input"), NULL;
             frame *f = &ps->frames[ps->nframes - 1];
@@ -538,7 +624,10 @@ static const unsigned char *parse(parser *ps, const unsigned char *p,
             }
             if (c == (f->object ? '}' : ']')) {
                 p++;
-                if (close_container(ps, &done)) return NULL;
+                if (skip)
+                    ps->nframes--;
+                else if (close_container(ps, &done))
+                    return NULL;
                 continue;
             }
             return fail(ps, p,
@@ -547,8 +636,14 @@ static const unsigned char *parse(parser *ps, const unsigned char *p,
                    NULL;
         }
     key : {
-        cbag_val *k = push_val(ps);
-        if (!k || !(p = parse_key(ps, p, k))) return NULL;
+        if (skip) {
+            int esc;
+            if (!(p = scan_string(ps, p, &esc))) return NULL;
+            p++;
+        } else {
+            cbag_val *k = push_val(ps);
+            if (!k || !(p = parse_key(ps, p, k))) return NULL;
+        }
         p = skip_ws(p, end);
         if (p >= end || *p != ':')
             return fail(ps, p, "expected ':' after object key"), NULL;
@@ -558,8 +653,72 @@ static const unsigned char *parse(parser *ps, const unsigned char *p,
     }
 }
 
+static const unsigned char *parse_all(parser *ps, const unsigned char *p,
+                                      cbag_val *out, uint32_t base) {
+    return parse_impl(ps, p, out, base, 0);
+}
+
+static const unsigned char *parse_skip(parser *ps, const unsigned char *p,
+                                       uint32_t base) {
+    return parse_impl(ps, p, NULL, base, 1);
+}
+
+/* Projection: a top-level object keeps the values of its kept keys (parsed
+ * whole) and checks the others without building them; the same grammar and
+ * messages as parse_impl's for the object itself. Anything else is parsed
+ * whole. */
+static const unsigned char *parse_keep(parser *ps, const unsigned char *p,
+                                       cbag_val *out) {
+    const unsigned char *end = ps->end;
+    p = skip_ws(p, end);
+    if (p >= end || *p != '{') return parse_all(ps, p, out, 0);
+    if (open_container(ps, p, 1)) return NULL;
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}') {
+        p++;
+        return close_container(ps, out) ? NULL : p;
+    }
+    if (p >= end || *p != '"')
+        return fail(ps, p, "expected a string key or '}'"), NULL;
+    for (;;) {
+        cbag_val k, v;
+        if (!(p = parse_key(ps, p, &k))) return NULL;
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return fail(ps, p, "expected ':' after object key"), NULL;
+        p++;
+        if (kept(ps, &k)) {
+            cbag_val *slot = push_val(ps); /* the key, then its value */
+            if (!slot) return NULL;
+            *slot = k;
+            if (!(p = parse_all(ps, p, &v, 1)) || !(slot = push_val(ps)))
+                return NULL;
+            *slot = v;
+        } else if (!(p = parse_skip(ps, p, 1))) {
+            return NULL;
+        }
+        p = skip_ws(p, end);
+        if (p >= end) return fail(ps, p, "unexpected end of input"), NULL;
+        if (*p == '}') {
+            p++;
+            return close_container(ps, out) ? NULL : p;
+        }
+        if (*p != ',')
+            return fail(ps, p, "expected ',' or '}' after object member"), NULL;
+        p = skip_ws(p + 1, end);
+        if (p >= end || *p != '"')
+            return fail(ps, p, "expected a string key after ','"), NULL;
+    }
+}
+
 int cbag__json_parse(cbag__arena *a, const char *s, size_t len, cbag_val *out,
                      cbag__json_err *err) {
+    return cbag__json_parse_keep(a, s, len, out, err, NULL);
+}
+
+int cbag__json_parse_keep(cbag__arena *a, const char *s, size_t len,
+                          cbag_val *out, cbag__json_err *err,
+                          const cbag__json_keys *keep) {
     cbag_val vals[256];
     frame frames[64];
     parser ps = {0};
@@ -574,7 +733,9 @@ int cbag__json_parse(cbag__arena *a, const char *s, size_t len, cbag_val *out,
     if (ps.end - ps.p >= 3 && memcmp(ps.p, "\xEF\xBB\xBF", 3) == 0) {
         fail(&ps, ps.p, "unexpected byte order mark");
     } else {
-        const unsigned char *p = parse(&ps, ps.p, out);
+        ps.keep = keep;
+        const unsigned char *p =
+            keep ? parse_keep(&ps, ps.p, out) : parse_all(&ps, ps.p, out, 0);
         if (p) {
             p = skip_ws(p, ps.end);
             if (p != ps.end) fail(&ps, p, "trailing data after JSON value");
@@ -691,6 +852,8 @@ static int write_val(cbag__buf *b, const cbag_val *v, int fmt, int depth) {
     }
     case CBAG_DICT: {
         const cbag__dict *d = v->u.dict;
+        if (d->kind == CBAG__DICT_SET) /* Python: not JSON serializable */
+            return CBAG_TYPE;
         cbag__buf_putc(b, '{');
         for (uint32_t i = 0; i < d->len; i++) {
             const cbag_val *k = &d->entries[i].key;
@@ -733,10 +896,15 @@ int cbag__json_write(cbag__buf *b, const cbag_val *v, int fmt) {
 /* Public functions                                                         */
 
 const cbag_val *cbag_json_parse(cbag_call *c, const char *s, size_t len) {
+    return cbag__json_parse_call(c, s, len, NULL);
+}
+
+const cbag_val *cbag__json_parse_call(cbag_call *c, const char *s, size_t len,
+                                      const cbag__json_keys *keep) {
     cbag_val *v = cbag__arena_alloc(c->arena, sizeof *v);
     if (!v) return cbag__call_oom(c);
     cbag__json_err err;
-    int rc = cbag__json_parse(c->arena, s, len, v, &err);
+    int rc = cbag__json_parse_keep(c->arena, s, len, v, &err, keep);
     if (rc == CBAG_NOMEM) return cbag__call_oom(c);
     if (rc) {
         cbag__call_fail(c, CBAG_PARSE, "JSONDecodeError: %s at byte %zu",

@@ -22,6 +22,28 @@ typedef struct cbag__json_err {
 int cbag__json_parse(cbag__arena *a, const char *s, size_t len, cbag_val *out,
                      cbag__json_err *err);
 
+/* Projection: the top-level keys of an object to build. */
+typedef struct cbag__json_key {
+    const char *s;
+    size_t len;
+} cbag__json_key;
+typedef struct cbag__json_keys {
+    size_t n;
+    const cbag__json_key *k;
+} cbag__json_keys;
+
+/* As cbag__json_parse, but when the text is an object only the members
+ * whose keys are in keep (NULL: all) are built; the values of the others
+ * are checked by the same grammar and dropped, so the errors are those of
+ * cbag__json_parse. Duplicate kept keys: the last value wins. */
+int cbag__json_parse_keep(cbag__arena *a, const char *s, size_t len,
+                          cbag_val *out, cbag__json_err *err,
+                          const cbag__json_keys *keep);
+
+/* cbag__json_parse_keep into c's arena, failing c as cbag_json_parse does. */
+const cbag_val *cbag__json_parse_call(cbag_call *c, const char *s, size_t len,
+                                      const cbag__json_keys *keep);
+
 /* Appends v as JSON (CBAG_FMT_JSON, CBAG_FMT_JSON_COMPACT, | CBAG_FMT_UTF8)
  * formatted exactly as Python's json.dumps would. Tuples are arrays, dict
  * keys that are not strings are converted as Python does (int, float, bool,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "mem.h"
 #include "value.h"
 
 /* Values nested deeper than this are refused rather than risking the
@@ -335,6 +336,8 @@ static int repr_str(cbag__buf *b, const char *str, size_t n) {
 /* ------------------------------------------------------------------------ */
 /* Values                                                                   */
 
+static int repr_tagged(cbag__buf *b, const cbag_val *v, int depth);
+
 static int repr_val(cbag__buf *b, const cbag_val *v, int depth) {
     if (!v) v = &cbag__none;
     if (depth > REPR_MAX_DEPTH) return CBAG_INVALID;
@@ -368,6 +371,24 @@ static int repr_val(cbag__buf *b, const cbag_val *v, int depth) {
     }
     case CBAG_DICT: {
         const cbag__dict *d = v->u.dict;
+        if (d->kind == CBAG__DICT_COUNTER || d->kind == CBAG__DICT_DEFAULT)
+            return repr_tagged(b, v, depth);
+        if (d->kind == CBAG__DICT_SET) { /* {1, 2}, or set() when empty */
+            if (d->len == 0) return cbag__buf_puts(b, "set()") ? CBAG_NOMEM : 0;
+            /* ints in the order CPython's table holds them */
+            uint32_t *order = cbag__malloc(d->len * sizeof *order);
+            bool py = order && cbag__set_order(v, order);
+            int rc = cbag__buf_putc(b, '{') ? CBAG_NOMEM : 0;
+            for (uint32_t i = 0; i < d->len && !rc; i++) {
+                if (i && cbag__buf_put(b, ", ", 2)) rc = CBAG_NOMEM;
+                if (!rc)
+                    rc = repr_val(b, &d->entries[py ? order[i] : i].key,
+                                  depth + 1);
+            }
+            cbag__free(order);
+            if (!rc && cbag__buf_putc(b, '}')) rc = CBAG_NOMEM;
+            return rc;
+        }
         if (cbag__buf_putc(b, '{')) return CBAG_NOMEM;
         for (uint32_t i = 0; i < d->len; i++) {
             if (i && cbag__buf_put(b, ", ", 2)) return CBAG_NOMEM;
@@ -380,6 +401,38 @@ static int repr_val(cbag__buf *b, const cbag_val *v, int depth) {
     }
     default: return CBAG_INVALID;
     }
+}
+
+/* Counter({'a': 2, 'b': 1}) (most common first, ties in insertion order;
+ * Counter() when empty) and defaultdict(<class 'list'>, {...}). */
+static int repr_tagged(cbag__buf *b, const cbag_val *v, int depth) {
+    const cbag__dict *d = v->u.dict;
+    bool counter = d->kind == CBAG__DICT_COUNTER;
+    if (cbag__buf_puts(b, d->tag ? d->tag : "dict(")) return CBAG_NOMEM;
+    if (counter && d->len == 0) return cbag__buf_putc(b, ')') ? CBAG_NOMEM : 0;
+    uint32_t *order = cbag__malloc((d->len ? d->len : 1) * sizeof *order);
+    if (!order) return CBAG_NOMEM;
+    for (uint32_t i = 0; i < d->len; i++) { /* stable insertion sort */
+        uint32_t j = i;
+        while (counter && j > 0 &&
+               cbag_cmp(&d->entries[order[j - 1]].val, &d->entries[i].val) <
+                   0) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    int rc = cbag__buf_putc(b, '{') ? CBAG_NOMEM : 0;
+    for (uint32_t k = 0; k < d->len && !rc; k++) {
+        const cbag__entry *e = &d->entries[order[k]];
+        if (k && cbag__buf_put(b, ", ", 2)) rc = CBAG_NOMEM;
+        if (!rc) rc = repr_val(b, &e->key, depth + 1);
+        if (!rc && cbag__buf_put(b, ": ", 2)) rc = CBAG_NOMEM;
+        if (!rc) rc = repr_val(b, &e->val, depth + 1);
+    }
+    cbag__free(order);
+    if (!rc && cbag__buf_put(b, "})", 2)) rc = CBAG_NOMEM;
+    return rc;
 }
 
 int cbag__repr(cbag__buf *b, const cbag_val *v) { return repr_val(b, v, 0); }

@@ -53,6 +53,9 @@ static cbag__dict *dict_body(cbag__arena *a, size_t cap) {
     d->entries = cap ? (cbag__entry *)(p + DICT_HDR) : NULL;
     d->index = NULL;
     d->index_mask = 0;
+    d->kind = CBAG__DICT_PLAIN;
+    d->tag = NULL;
+    d->aux = NULL;
     return d;
 }
 
@@ -225,6 +228,101 @@ int cbag__dict_put(cbag__arena *a, cbag_val *d, const cbag_val *key,
     return cbag__dict_put_new(a, d, key, val);
 }
 
+/* CPython's hash of an int: its value modulo 2^61 - 1, the sign kept, -1
+ * made -2. */
+static uint64_t py_int_hash(int64_t i) {
+    const uint64_t m = ((uint64_t)1 << 61) - 1;
+    uint64_t a = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+    uint64_t h = a % m;
+    if (i < 0) h = h ? (uint64_t)0 - h : 0;
+    if (h == (uint64_t)-1) h = (uint64_t)-2;
+    return h;
+}
+
+/* One insertion into CPython's set table (set_insert_clean: linear probes,
+ * then perturbation). */
+static void py_set_put(int32_t *table, size_t mask, uint64_t hash,
+                       int32_t entry) {
+    size_t perturb = (size_t)hash, i = (size_t)hash & mask;
+    for (;;) {
+        if (table[i] < 0) {
+            table[i] = entry;
+            return;
+        }
+        if (i + 9 <= mask)
+            for (size_t j = 1; j <= 9; j++)
+                if (table[i + j] < 0) {
+                    table[i + j] = entry;
+                    return;
+                }
+        perturb >>= 5;
+        i = (i * 5 + 1 + perturb) & mask;
+    }
+}
+
+bool cbag__set_order(const cbag_val *s, uint32_t *order) {
+    const cbag__dict *d = s->u.dict;
+    uint64_t *h = cbag__malloc((d->len ? d->len : 1) * sizeof *h);
+    if (!h) return false;
+    for (uint32_t i = 0; i < d->len; i++) {
+        const cbag_val *k = &d->entries[i].key;
+        if (k->type != CBAG_INT && k->type != CBAG_BOOL) {
+            cbag__free(h);
+            return false; /* other hashes are not Python's */
+        }
+        h[i] = py_int_hash(k->u.i);
+    }
+    /* insert in order, growing as CPython does (fill * 5 >= mask * 3: to
+     * the smallest power of two above used * 4), then read the table */
+    size_t mask = 7, old = 0, cap = 1u << 20;
+    int32_t *t = NULL;
+    bool ok = true;
+    for (uint32_t n = 0; n <= d->len && ok; n++) {
+        if (n == 0 || (size_t)n * 5 >= mask * 3) {
+            if (n) {
+                size_t size = 8;
+                while (size <= (size_t)n * (n > 50000 ? 2 : 4))
+                    size <<= 1;
+                mask = size - 1;
+            }
+            int32_t *nt =
+                mask + 1 <= cap ? cbag__malloc((mask + 1) * sizeof *nt) : NULL;
+            if (!nt) {
+                ok = false;
+                break;
+            }
+            memset(nt, 0xFF, (mask + 1) * sizeof *nt); /* -1: empty */
+            for (size_t k = 0; t && k <= old;
+                 k++) /* in the old table's order */
+                if (t[k] >= 0) py_set_put(nt, mask, h[t[k]], t[k]);
+            cbag__free(t);
+            t = nt;
+            old = mask;
+        }
+        if (n < d->len) py_set_put(t, mask, h[n], (int32_t)n);
+    }
+    if (ok) {
+        size_t o = 0;
+        for (size_t i = 0; i <= mask; i++)
+            if (t[i] >= 0) order[o++] = (uint32_t)t[i];
+    }
+    cbag__free(t);
+    cbag__free(h);
+    return ok;
+}
+
+void cbag__dict_remove(cbag_val *dv, uint32_t i) {
+    cbag__dict *d = dv->u.dict;
+    if (i >= d->len) return;
+    memmove(&d->entries[i], &d->entries[i + 1],
+            (d->len - i - 1) * sizeof *d->entries);
+    d->len--;
+    if (!d->index_mask) return;
+    memset(d->index, 0, ((size_t)d->index_mask + 1) * sizeof *d->index);
+    for (uint32_t k = 0; k < d->len; k++)
+        index_insert(d, cbag_hash(&d->entries[k].key), k);
+}
+
 static inline int key_is_str(const cbag_val *k, const char *s, size_t len) {
     return k->type == CBAG_STR && k->len == len && cbag__mem_eq(k->u.s, s, len);
 }
@@ -289,6 +387,9 @@ int cbag__copy_into(cbag__arena *a, cbag_val *dst, const cbag_val *v) {
             if (rc) return rc;
         }
         t->len = s->len;
+        t->kind = s->kind;
+        t->tag = s->tag;
+        t->aux = s->aux;
         /* Entry numbers are unchanged, so the index can be copied as is
          * when it is no bigger than the copy needs. */
         if (s->index_mask && s->index_mask < 2 * (size_t)t->cap + 16) {

@@ -49,6 +49,18 @@ struct cbag__dict {
     cbag__entry *entries;
     uint32_t *index;
     uint32_t index_mask; /* slots - 1, or 0 without index */
+    /* What the cbag language made: a plain dict, a set (the keys; values
+     * None), a Counter or a defaultdict (printed "tag{...})", its default
+     * factory in aux, opaque here). */
+    uint8_t kind;
+    const char *tag;
+    const void *aux;
+};
+enum {
+    CBAG__DICT_PLAIN,
+    CBAG__DICT_SET,
+    CBAG__DICT_COUNTER,
+    CBAG__DICT_DEFAULT
 };
 
 /* The maximum length of a string, list or dict (uint32 lengths). */
@@ -90,6 +102,15 @@ int cbag__dict_put(cbag__arena *a, cbag_val *d, const cbag_val *key,
 /* Appends without checking for an equal key: the caller knows it is new. */
 int cbag__dict_put_new(cbag__arena *a, cbag_val *d, const cbag_val *key,
                        const cbag_val *val);
+/* The order in which CPython iterates a set of these elements (ints and
+ * bools only: other hashes are not Python's) as entry numbers into order
+ * (len(s) of them); false if it does not apply. */
+bool cbag__set_order(const cbag_val *s, uint32_t *order);
+/* Removes entry i (later entries move down, the index is rebuilt). */
+void cbag__dict_remove(cbag_val *d, uint32_t i);
+static inline int cbag__is_set(const cbag_val *v) {
+    return v && v->type == CBAG_DICT && v->u.dict->kind == CBAG__DICT_SET;
+}
 /* Index of an entry whose key equals the string, or -1. */
 long cbag__dict_find_str(const cbag_val *d, const char *key, size_t len);
 long cbag__dict_find(const cbag_val *d, const cbag_val *key);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "json.h"
 #include "mem.h"
 
 static void label(FILE *out, const char *s) {
@@ -21,6 +22,15 @@ static void draw(const cbag *b, FILE *out, unsigned char *seen) {
     for (size_t p = 0; p < b->nparts; p++) {
         fprintf(out, "  n%d_%zu [label=\"", b->id, p);
         label(out, b->name ? b->name : "?");
+        if (b->kind == K_MAP && b->fn.map == cbag__json_loads_keys) {
+            const cbag__json_keys *k = b->ud; /* projection: keys built */
+            fputs(" keeping [", out);
+            for (size_t i = 0; i < k->n; i++) {
+                if (i) fputc(',', out);
+                label(out, k->k[i].s);
+            }
+            fputc(']', out);
+        }
         fprintf(out, " #%zu\"];\n", p);
     }
     if (b->in) {

@@ -219,6 +219,10 @@ int cbag__fail_call(cbag__worker *w, const char *op);
 int cbag__same_parts(const cbag *b);
 /* Whether partition sizes of b are input bytes (a text source). */
 int cbag__sized_in_bytes(const cbag *b);
+/* The map function of cbag_json_loads_project (ud: its cbag__json_keys);
+ * read_text + this map are fused as read_text + cbag_json_loads are. */
+const cbag_val *cbag__json_loads_keys(cbag_call *c, const cbag_val *x,
+                                      void *ud);
 /* Returned by sources when another worker failed and the compute stops. */
 #define CBAG__CANCELLED (-1000)
 /* The input bytes behind a partition, to schedule the largest first. */

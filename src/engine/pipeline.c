@@ -349,7 +349,9 @@ int cbag__run_part(cbag__worker *w, const cbag *b, size_t part,
     case K_MAP:
         /* read_text(...).map(json.loads): parse straight from the reader's
          * buffer, with no string value per line. */
-        if (b->fn.map == cbag_json_loads && b->in->kind == K_TEXT)
+        if ((b->fn.map == cbag_json_loads ||
+             b->fn.map == cbag__json_loads_keys) &&
+            b->in->kind == K_TEXT)
             return cbag__run_text(w, b->in, part, out, b);
         push = map_push;
         break;

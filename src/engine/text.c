@@ -187,6 +187,8 @@ int cbag__run_text(cbag__worker *w, const cbag *b, size_t part, cbag__sink *out,
     void *saved = w->lines;
     w->lines = r;
     int skip = json && (json->flags & 1);
+    const cbag__json_keys *keep =
+        json && json->fn.map == cbag__json_loads_keys ? json->ud : NULL;
     int rc = 0;
     uint64_t reported = 0; /* bytes already added to the progress count */
     for (uint64_t i = 0;; i++) {
@@ -212,7 +214,7 @@ int cbag__run_text(cbag__worker *w, const cbag *b, size_t part, cbag__sink *out,
         }
         if (json) {
             cbag__json_err je;
-            int pr = cbag__json_parse(&w->batch, line, len, v, &je);
+            int pr = cbag__json_parse_keep(&w->batch, line, len, v, &je, keep);
             if (pr == CBAG_PARSE && skip) {
                 atomic_fetch_add(&w->cx->skipped, 1);
                 continue;
@@ -244,6 +246,41 @@ int cbag__run_text(cbag__worker *w, const cbag *b, size_t part, cbag__sink *out,
 cbag *cbag_json_loads_skip(cbag *lines) {
     cbag *b = cbag_map_named(lines, "json.loads", cbag_json_loads, NULL);
     if (b) b->flags |= 1;
+    return b;
+}
+
+/* json.loads building only some top-level keys (ud: the cbag__json_keys);
+ * the map function when it is not fused into read_text. */
+const cbag_val *cbag__json_loads_keys(cbag_call *c, const cbag_val *x,
+                                      void *ud) {
+    if (!x || x->type != CBAG_STR) return cbag_json_loads(c, x, NULL);
+    return cbag__json_parse_call(c, x->u.s, x->len, ud);
+}
+
+cbag *cbag_json_loads_project(cbag *lines, size_t nkeys,
+                              const char *const *keys, bool skip_errors) {
+    if (!lines) return NULL;
+    cbag_ctx *cx = lines->cx;
+    if (nkeys && !keys) {
+        cbag__error(cx, CBAG_INVALID, "json_loads_project: keys is NULL");
+        return NULL;
+    }
+    cbag__json_keys *set = cbag__galloc(cx, sizeof *set);
+    cbag__json_key *k =
+        set ? cbag__galloc(cx, (nkeys ? nkeys : 1) * sizeof *k) : NULL;
+    if (!k) return NULL;
+    for (size_t i = 0; i < nkeys; i++) {
+        size_t len = strlen(keys[i]);
+        char *copy = cbag__galloc(cx, len + 1);
+        if (!copy) return NULL;
+        memcpy(copy, keys[i], len + 1);
+        k[i].s = copy;
+        k[i].len = len;
+    }
+    set->n = nkeys;
+    set->k = k;
+    cbag *b = cbag_map_named(lines, "json.loads", cbag__json_loads_keys, set);
+    if (b && skip_errors) b->flags |= 1;
     return b;
 }
 

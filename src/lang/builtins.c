@@ -86,7 +86,7 @@ static int bi_len(cbag__st *st, const cbag__args *a, cbag__lv *out) {
     if (cbag__argn(st, "len", a, 1, 1)) return -1;
     const cbag__lv *x = &a->v[0];
     if (x->k == LV_SEQ)
-        return ret_int(st, (int64_t)((const cbag__seq *)x->a)->n, out);
+        return ret_int(st, (int64_t)((const cbag__lseq *)x->a)->n, out);
     if (cbag__frame_kind(x->k)) {
         int64_t n;
         if (cbag__frame_len(st, NULL, x, &n)) return -1;
@@ -162,7 +162,7 @@ static int minmax(cbag__st *st, const cbag__args *a, cbag__lv *out, bool max) {
     const cbag__lv *dflt = cbag__kwarg(a, "default");
     if (key && is_none(key)) key = NULL;
     cbag__iter it;
-    cbag__seq *tmp = NULL;
+    cbag__lseq *tmp = NULL;
     cbag__lv one;
     if (a->n == 1) {
         one = a->v[0];
@@ -323,10 +323,12 @@ static int bi_int(cbag__st *st, const cbag__args *a, cbag__lv *out) {
         default: break;
         }
     }
-    return cbag__err(st, NULL, E_TYPE,
-                     "int() argument must be a string or a real number, not "
-                     "'%s'",
-                     cbag__lv_type(x));
+    return cbag__err(
+        st, NULL, E_TYPE,
+        "int() argument must be a string, a bytes-like object or a "
+        "real number, not "
+        "'%s'",
+        cbag__lv_type(x));
 }
 
 static int bi_float(cbag__st *st, const cbag__args *a, cbag__lv *out) {
@@ -511,8 +513,8 @@ static int bi_list(cbag__st *st, const cbag__args *a, cbag__lv *out) {
         if (!l) return cbag__oom(st, NULL);
         if (cbag__own(st, l)) return -1;
     } else if (a->v[0].k == LV_SEQ) {
-        const cbag__seq *s = a->v[0].a;
-        cbag__seq *c = cbag__alloc(st, sizeof *c + s->n * sizeof(cbag__lv));
+        const cbag__lseq *s = a->v[0].a;
+        cbag__lseq *c = cbag__alloc(st, sizeof *c + s->n * sizeof(cbag__lv));
         if (!c) return cbag__oom(st, NULL);
         memcpy(c, s, sizeof *c + s->n * sizeof(cbag__lv));
         c->tuple = false;
@@ -750,12 +752,14 @@ static bool is_type(const cbag__lv *x, int id) {
 
 static bool instance_of(const cbag__lv *x, const cbag__lv *t) {
     if (t->k == LV_SEQ) {
-        const cbag__seq *s = t->a;
+        const cbag__lseq *s = t->a;
         for (size_t i = 0; i < s->n; i++)
             if (instance_of(x, &s->items[i])) return true;
         return false;
     }
+    if (x->k == LV_EXC) return cbag__exc_isinstance(x, t);
     if (x->k != LV_VAL) return false;
+    if (cbag__is_set_val(LVV(*x))) return is_type(t, BI_SET);
     switch (cbag_typeof(LVV(*x))) {
     case CBAG_NULL: return is_type(t, BI_NONETYPE);
     case CBAG_BOOL: return is_type(t, BI_BOOL) || is_type(t, BI_INT);
@@ -776,8 +780,8 @@ static int bi_isinstance(cbag__st *st, const cbag__args *a, cbag__lv *out) {
         t->k == LV_SEQ ||
         (t->k == LV_BUILTIN && ((const cbag__builtin *)t->a)->id != BI_OTHER &&
          ((const cbag__builtin *)t->a)->id < BI_JSON_LOADS);
-    if (t->k == LV_BUILTIN && ((const cbag__builtin *)t->a)->id == BI_NONETYPE)
-        ok = true;
+    if (t->k == LV_BUILTIN && ((const cbag__builtin *)t->a)->id >= BI_NONETYPE)
+        ok = true; /* NoneType, set, the exception classes */
     if (!ok)
         return cbag__err(st, NULL, E_TYPE,
                          "isinstance() arg 2 must be a type or tuple of types "
@@ -886,6 +890,7 @@ bool cbag__builtin_lookup(const char *name, cbag__lv *out) {
             out->b = NULL;
             return true;
         }
+    if (cbag__builtin_lookup_more(name, out)) return true;
     /* db, json, operator, math, os need no import */
     static const char *const pre[][2] = {{"db", "dask.bag"},
                                          {"json", "json"},

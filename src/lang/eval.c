@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lang.h"
+#include "value.h"
 
 #define MAX_DEPTH 200 /* user-function recursion, as a RecursionError */
 
@@ -30,28 +31,12 @@ void cbag__st_done(cbag__st *st) {
 
 void *cbag__alloc(cbag__st *st, size_t n) { return cbag__palloc(st->mem, n); }
 
-const char *cbag__err_name(int kind) {
-    switch (kind) {
-    case E_TYPE: return "TypeError";
-    case E_KEY: return "KeyError";
-    case E_INDEX: return "IndexError";
-    case E_VALUE: return "ValueError";
-    case E_ZERODIV: return "ZeroDivisionError";
-    case E_NAME: return "NameError";
-    case E_OVERFLOW: return "OverflowError";
-    case E_ATTR: return "AttributeError";
-    case E_RECURSION: return "RecursionError";
-    case E_IMPORT: return "ImportError";
-    case E_MEMORY: return "MemoryError";
-    case E_NOTIMPL: return "NotImplementedError";
-    default: return NULL;
-    }
-}
-
 int cbag__err(cbag__st *st, const cbag__node *at, int kind, const char *fmt,
               ...) {
     if (st->err) return -1;
     st->err = kind;
+    st->raised.k = LV_UNSET;
+    st->err_key = NULL;
     const char *name = cbag__err_name(kind);
     size_t off = 0;
     if (name) off = (size_t)snprintf(st->msg, sizeof st->msg, "%s: ", name);
@@ -59,6 +44,7 @@ int cbag__err(cbag__st *st, const cbag__node *at, int kind, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(st->msg + off, sizeof st->msg - off, fmt, ap);
     va_end(ap);
+    if (name && st->msg[off] == '\0') st->msg[off - 2] = '\0'; /* "Name" */
     if (at) {
         st->line = at->line;
         st->col = at->col;
@@ -70,21 +56,55 @@ int cbag__oom(cbag__st *st, const cbag__node *at) {
     return cbag__err(st, at, E_MEMORY, "out of memory");
 }
 
+/* Owned containers are known by their body (what every copy of the value's
+ * header points at), in an open-addressing set of pointers. */
+static const void *body_of(const cbag_val *v) {
+    switch (cbag_typeof(v)) {
+    case CBAG_LIST:
+    case CBAG_TUPLE: return v->u.seq;
+    case CBAG_DICT: return v->u.dict;
+    default: return v;
+    }
+}
+
+static size_t slot_of(const void *p, size_t mask) {
+    uint64_t h = (uint64_t)(uintptr_t)p * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 32) & mask;
+}
+
 int cbag__own(cbag__st *st, const cbag_val *v) {
-    if (st->nowned == st->capowned) {
-        size_t cap = st->capowned ? st->capowned * 2 : 16;
-        const cbag_val **n = realloc(st->owned, cap * sizeof *n);
+    if (2 * (st->nowned + 1) > st->capowned) { /* at most half full */
+        size_t cap = st->capowned ? st->capowned * 2 : 64;
+        const void **n = calloc(cap, sizeof *n);
         if (!n) return cbag__oom(st, NULL);
+        for (size_t i = 0; i < st->capowned; i++)
+            if (st->owned[i]) {
+                size_t j = slot_of(st->owned[i], cap - 1);
+                while (n[j])
+                    j = (j + 1) & (cap - 1);
+                n[j] = st->owned[i];
+            }
+        free(st->owned);
         st->owned = n;
         st->capowned = cap;
     }
-    st->owned[st->nowned++] = v;
+    const void *b = body_of(v);
+    size_t j = slot_of(b, st->capowned - 1);
+    while (st->owned[j] && st->owned[j] != b)
+        j = (j + 1) & (st->capowned - 1);
+    if (!st->owned[j]) {
+        st->owned[j] = b;
+        st->nowned++;
+    }
     return 0;
 }
 
 bool cbag__owned(const cbag__st *st, const cbag_val *v) {
-    for (size_t i = st->nowned; i > 0; i--)
-        if (st->owned[i - 1] == v) return true;
+    if (!st->capowned) return false;
+    const void *b = body_of(v);
+    for (size_t j = slot_of(b, st->capowned - 1); st->owned[j];
+         j = (j + 1) & (st->capowned - 1))
+        if (st->owned[j] == b) return true;
     return false;
 }
 
@@ -181,14 +201,6 @@ static bool chain_has(const cbag__frame *f, const cbag__frame *x) {
 static int call_func(cbag__st *st, const cbag__lv *fn, const cbag__args *a,
                      cbag__lv *out) {
     const cbag__node *f = fn->a;
-    int np = f->nparams;
-    int ndef = (int)f->n;
-    if ((int)a->n > np)
-        return cbag__err(st, NULL, E_TYPE,
-                         "%s() takes %d positional argument%s but %zu %s "
-                         "given",
-                         f->s, np, np == 1 ? "" : "s", a->n,
-                         a->n == 1 ? "was" : "were");
     if (st->depth >= MAX_DEPTH)
         return cbag__err(st, NULL, E_RECURSION,
                          "maximum recursion depth exceeded in %s()", f->s);
@@ -196,35 +208,8 @@ static int call_func(cbag__st *st, const cbag__lv *fn, const cbag__args *a,
     cbag__lv slots[ns];
     memset(slots, 0, sizeof slots);
     cbag__frame fr = {fn->b, slots, f->nslots};
-    for (size_t i = 0; i < a->n; i++)
-        slots[i] = a->v[i];
-    for (size_t k = 0; k < a->nkw; k++) {
-        int i = 0;
-        while (i < np && strcmp(f->pname[i], a->kw[k].name) != 0)
-            i++;
-        if (i == np)
-            return cbag__err(st, NULL, E_TYPE,
-                             "%s() got an unexpected keyword argument '%s'",
-                             f->s, a->kw[k].name);
-        if (slots[i].k != LV_UNSET)
-            return cbag__err(st, NULL, E_TYPE,
-                             "%s() got multiple values for argument '%s'", f->s,
-                             a->kw[k].name);
-        slots[i] = a->kw[k].v;
-    }
+    if (cbag__bind_params(st, f, fn->b, a, slots)) return -1;
     cbag__frame *saved = st->fr;
-    for (int i = 0; i < np; i++) {
-        if (slots[i].k != LV_UNSET) continue;
-        int d = i - (np - ndef);
-        if (d < 0)
-            return cbag__err(st, NULL, E_TYPE,
-                             "%s() missing required argument: '%s'", f->s,
-                             f->pname[i]);
-        st->fr = fn->b; /* defaults see the defining scope */
-        int rc = f->kids[d]->ev(f->kids[d], st, &slots[i]);
-        st->fr = saved;
-        if (rc) return -1;
-    }
     st->fr = &fr;
     st->depth++;
     int rc;
@@ -247,7 +232,7 @@ static int call_func(cbag__st *st, const cbag__lv *fn, const cbag__args *a,
     if (out->k == LV_FUNC && chain_has(out->b, &fr))
         return cbag__detach(st, out);
     if (out->k == LV_SEQ) {
-        cbag__seq *s = (cbag__seq *)out->a;
+        cbag__lseq *s = (cbag__lseq *)out->a;
         for (size_t i = 0; i < s->n; i++)
             if (s->items[i].k == LV_FUNC && chain_has(s->items[i].b, &fr) &&
                 cbag__detach(st, &s->items[i]))
@@ -269,6 +254,7 @@ int cbag__call(cbag__st *st, const cbag__node *at, const cbag__lv *fn,
     }
     case LV_BUILTIN: {
         const cbag__builtin *b = fn->a;
+        st->callee = b;
         int rc = b->fn(st, a, out);
         if (rc && st->line == 0 && at) {
             st->line = at->line;
@@ -344,21 +330,61 @@ fail:
     return -1;
 }
 
+/* **d in a call: d's items as keyword arguments, appended to *kw (moved
+ * from the caller's buffer kwbuf to the heap as it grows). */
+static int kw_splat(const cbag__node *k, cbag__st *st, cbag__kw *kwbuf,
+                    cbag__kw **kw, size_t *nkw, size_t nbuf) {
+    cbag__lv x;
+    if (k->a->ev(k->a, st, &x)) return -1;
+    const cbag_val *d = x.k == LV_VAL ? LVV(x) : NULL;
+    if (cbag_typeof(d) != CBAG_DICT)
+        return cbag__err(st, k, E_TYPE,
+                         "argument after ** must be a mapping, not %s",
+                         cbag__lv_type(&x));
+    size_t n = cbag_len(d), need = *nkw + n + nbuf;
+    cbag__kw *to = *kw == kwbuf ? malloc(need * sizeof *to)
+                                : realloc(*kw, need * sizeof *to);
+    if (!to) return cbag__oom(st, k);
+    if (*kw == kwbuf) memcpy(to, kwbuf, *nkw * sizeof *to);
+    *kw = to;
+    for (size_t i = 0; i < n; i++) {
+        size_t l;
+        const char *s = cbag_str(cbag_dict_key(d, i), &l);
+        if (!s) return cbag__err(st, k, E_TYPE, "keywords must be strings");
+        char *name = cbag__pstrndup(st->mem, s, l);
+        if (!name) return cbag__oom(st, k);
+        for (size_t j = 0; j < *nkw; j++)
+            if (strcmp(to[j].name, name) == 0)
+                return cbag__err(st, k, E_TYPE,
+                                 "got multiple values for keyword argument "
+                                 "'%s'",
+                                 name);
+        to[*nkw].name = name;
+        to[(*nkw)++].v = cbag__val(cbag_dict_value(d, i));
+    }
+    return 0;
+}
+
 static int eval_call(const cbag__node *n, cbag__st *st, const cbag__lv *fn,
                      const cbag__lv *self, cbag__lv *out) {
     size_t npos = n->n - n->nkw;
     cbag__lv buf[npos ? npos : 1];
-    cbag__kw kw[n->nkw ? n->nkw : 1];
+    cbag__kw kwbuf[n->nkw ? n->nkw : 1], *kw = kwbuf;
     cbag__lv *argv = buf;
-    size_t argc = 0;
+    size_t argc = 0, nkw = 0;
     if (eval_args(n, st, buf, npos, &argv, &argc)) return -1;
     int rc = 0;
     for (size_t i = 0; i < n->nkw && rc == 0; i++) {
-        kw[i].name = n->kwn[i];
-        rc = n->kids[npos + i]->ev(n->kids[npos + i], st, &kw[i].v);
+        const cbag__node *k = n->kids[npos + i];
+        if (n->kwn[i]) {
+            kw[nkw].name = n->kwn[i];
+            rc = k->ev(k, st, &kw[nkw++].v);
+        } else { /* **mapping */
+            rc = kw_splat(k, st, kwbuf, &kw, &nkw, n->nkw);
+        }
     }
     if (rc == 0) {
-        cbag__args a = {argc, argv, n->nkw, kw};
+        cbag__args a = {argc, argv, nkw, kw};
         if (self) {
             if (self->k == LV_MOD) {
                 cbag__lv f;
@@ -376,6 +402,7 @@ static int eval_call(const cbag__node *n, cbag__st *st, const cbag__lv *fn,
         }
     }
     if (argv != buf) free(argv);
+    if (kw != kwbuf) free(kw);
     return rc;
 }
 
@@ -398,6 +425,15 @@ static int ev_attr(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     if (x.k == LV_BAG || x.k == LV_ITEM)
         return cbag__bag_attr(st, n, &x, n->s, out);
     if (cbag__frame_kind(x.k)) return cbag__frame_attr(st, n, &x, n->s, out);
+    if (x.k == LV_EXC) return cbag__exc_attr(st, n, &x, n->s, out);
+    if ((x.k == LV_BUILTIN || x.k == LV_FUNC) && !strcmp(n->s, "__name__")) {
+        const char *nm = x.k == LV_FUNC ? ((const cbag__node *)x.a)->s
+                                        : ((const cbag__builtin *)x.a)->name;
+        const cbag_val *v = cbag_new_strz(st->c, nm);
+        if (!v) return cbag__oom(st, n);
+        *out = cbag__val(v);
+        return 0;
+    }
     if (n->op >= 0)
         return cbag__err(st, n, E_NOTIMPL,
                          "method values are not supported: call "
@@ -515,18 +551,14 @@ static int ev_func(const cbag__node *n, cbag__st *st, cbag__lv *out) {
 
 /* A list or tuple display: data when every element is data, else an
  * LV_SEQ (a list of bags, of functions...). */
-static int ev_seq(const cbag__node *n, cbag__st *st, cbag__lv *out) {
-    bool tuple = n->kind == N_TUPLE;
-    size_t cnt = n->n;
-    cbag__lv items[cnt ? cnt : 1];
+int cbag__seq_of(cbag__st *st, const cbag__node *at, const cbag__lv *items,
+                 size_t cnt, bool tuple, cbag__lv *out) {
     bool data = true;
-    for (size_t i = 0; i < cnt; i++) {
-        if (n->kids[i]->ev(n->kids[i], st, &items[i])) return -1;
+    for (size_t i = 0; i < cnt; i++)
         if (items[i].k != LV_VAL) data = false;
-    }
     if (!data) {
-        cbag__seq *s = cbag__alloc(st, sizeof *s + cnt * sizeof(cbag__lv));
-        if (!s) return cbag__oom(st, n);
+        cbag__lseq *s = cbag__alloc(st, sizeof *s + cnt * sizeof(cbag__lv));
+        if (!s) return cbag__oom(st, at);
         s->n = cnt;
         s->tuple = tuple;
         memcpy(s->items, items, cnt * sizeof *items);
@@ -537,12 +569,21 @@ static int ev_seq(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     }
     cbag_val *v =
         tuple ? cbag_new_tuple(st->c, cnt) : cbag_new_list(st->c, cnt);
-    if (!v) return cbag__oom(st, n);
-    for (size_t i = 0; i < cnt; i++)
-        if (cbag_append(st->c, v, LVV(items[i]))) return cbag__oom(st, n);
+    for (size_t i = 0; v && i < cnt; i++)
+        if (cbag_append(st->c, v, LVV(items[i]))) v = NULL;
+    if (!v) return cbag__oom(st, at);
     if (!tuple && cbag__own(st, v)) return -1;
     *out = cbag__val(v);
     return 0;
+}
+
+static int ev_seq(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    cbag__lv buf[n->n ? n->n : 1], *items; /* *x items spread */
+    size_t cnt;
+    if (eval_args(n, st, buf, n->n, &items, &cnt)) return -1;
+    int rc = cbag__seq_of(st, n, items, cnt, n->kind == N_TUPLE, out);
+    if (items != buf) free(items);
+    return rc;
 }
 
 static int ev_dict(const cbag__node *n, cbag__st *st, cbag__lv *out) {
@@ -551,6 +592,19 @@ static int ev_dict(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     for (size_t i = 0; i + 1 < n->n; i += 2) {
         cbag__lv k, v;
         const cbag_val *kv, *vv;
+        if (n->kids[i]->kind == N_STAR) { /* **mapping: its items */
+            const cbag__node *s = n->kids[i];
+            if (s->a->ev(s->a, st, &k)) return -1;
+            kv = k.k == LV_VAL ? LVV(k) : NULL;
+            if (cbag_typeof(kv) != CBAG_DICT || cbag__is_set_val(kv))
+                return cbag__err(st, s, E_TYPE, "'%s' object is not a mapping",
+                                 cbag__lv_type(&k));
+            for (size_t j = 0; j < cbag_len(kv); j++)
+                if (cbag_setv(st->c, d, cbag_dict_key(kv, j),
+                              cbag_dict_value(kv, j)))
+                    return cbag__oom(st, n);
+            continue;
+        }
         if (n->kids[i]->ev(n->kids[i], st, &k) ||
             n->kids[i + 1]->ev(n->kids[i + 1], st, &v) ||
             cbag__need_val(st, n->kids[i], &k, &kv) ||
@@ -563,40 +617,67 @@ static int ev_dict(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     return 0;
 }
 
-/* Assigns v to a target: a name, d[k], or a tuple/list to unpack. */
-static int assign(const cbag__node *t, cbag__st *st, const cbag__lv *v);
-
-static int setitem(const cbag__node *t, cbag__st *st, const cbag__lv *c,
-                   const cbag__lv *k, const cbag__lv *v) {
-    const cbag_val *cv, *kv, *vv;
-    if (cbag__need_val(st, t, c, &cv) || cbag__need_val(st, t, k, &kv) ||
-        cbag__need_val(st, t, v, &vv))
-        return -1;
-    if (cbag_typeof(cv) == CBAG_DICT) {
-        if (!cbag__owned(st, cv))
-            return cbag__err(st, t, E_TYPE,
-                             "this dict was not built here and cannot be "
-                             "modified; copy it first: d = dict(d)");
-        if (cbag_setv(st->c, (cbag_val *)cv, kv, vv)) return cbag__oom(st, t);
-        return 0;
+/* a, *b, c = v: the middle as a list (kid star is the *b). */
+static int assign_star(const cbag__node *t, cbag__st *st, const cbag__lv *v,
+                       size_t star) {
+    cbag__iter it;
+    if (cbag__iter_init(st, t, v, &it)) return -1;
+    size_t n = 0, cap = 16;
+    cbag__lv *all = malloc(cap * sizeof *all);
+    if (!all) return cbag__oom(st, t);
+    int rc = 0;
+    for (;;) {
+        cbag__lv e;
+        int r = cbag__iter_next(st, &it, &e);
+        if (r <= 0) {
+            rc = r;
+            break;
+        }
+        if (n == cap) {
+            cbag__lv *na = realloc(all, (cap *= 2) * sizeof *all);
+            if (!na) {
+                rc = cbag__oom(st, t);
+                break;
+            }
+            all = na;
+        }
+        all[n++] = e;
     }
-    if (cbag_typeof(cv) == CBAG_LIST)
-        return cbag__err(st, t, E_NOTIMPL,
-                         "list item assignment is not supported (cbag lists "
-                         "are append-only); build a new list");
-    return cbag__err(st, t, E_TYPE,
-                     "'%s' object does not support item assignment",
-                     cbag__lv_type(c));
+    size_t after = t->n - star - 1;
+    if (rc == 0 && n < t->n - 1)
+        rc = cbag__err(st, t, E_VALUE,
+                       "not enough values to unpack (expected at least %zu, "
+                       "got %zu)",
+                       t->n - 1, n);
+    for (size_t i = 0; rc == 0 && i < star; i++)
+        rc = cbag__assign(t->kids[i], st, &all[i]);
+    if (rc == 0) { /* the middle: a list */
+        cbag_val *l = cbag_new_list(st->c, n - star - after);
+        const cbag_val *x;
+        for (size_t i = star; l && rc == 0 && i < n - after; i++)
+            if ((rc = cbag__need_val(st, t, &all[i], &x)) == 0 &&
+                cbag_append(st->c, l, x))
+                l = NULL;
+        if (rc == 0 && (!l || cbag__own(st, l))) rc = l ? -1 : cbag__oom(st, t);
+        cbag__lv lv = cbag__val(l);
+        if (rc == 0) rc = cbag__assign(t->kids[star]->a, st, &lv);
+    }
+    for (size_t i = 0; rc == 0 && i < after; i++)
+        rc = cbag__assign(t->kids[star + 1 + i], st, &all[n - after + i]);
+    free(all);
+    return rc;
 }
 
-static int assign(const cbag__node *t, cbag__st *st, const cbag__lv *v) {
+int cbag__assign(const cbag__node *t, cbag__st *st, const cbag__lv *v) {
     if (t->kind == N_NAME) return store(t, st, v);
     if (t->kind == N_SUBSCR) {
         cbag__lv c, k;
         if (t->a->ev(t->a, st, &c) || t->b->ev(t->b, st, &k)) return -1;
-        return setitem(t, st, &c, &k, v);
+        return cbag__setitem(st, t, &c, &k, v);
     }
     /* unpacking */
+    for (size_t i = 0; i < t->n; i++)
+        if (t->kids[i]->kind == N_STAR) return assign_star(t, st, v, i);
     cbag__iter it;
     if (cbag__iter_init(st, t, v, &it)) return -1;
     size_t i = 0;
@@ -608,7 +689,7 @@ static int assign(const cbag__node *t, cbag__st *st, const cbag__lv *v) {
         if (i >= t->n)
             return cbag__err(st, t, E_VALUE,
                              "too many values to unpack (expected %zu)", t->n);
-        if (assign(t->kids[i], st, &e)) return -1;
+        if (cbag__assign(t->kids[i], st, &e)) return -1;
     }
     if (i < t->n)
         return cbag__err(st, t, E_VALUE,
@@ -630,6 +711,7 @@ static int comp_loop(const cbag__node *n, cbag__st *st, size_t i,
                 return -1;
             return cbag_setv(st->c, res, ev, vv) ? cbag__oom(st, n) : 0;
         }
+        if (n->op == 's') return cbag__set_add(st, n->a, res, &e);
         return cbag_append(st->c, res, ev) ? cbag__oom(st, n) : 0;
     }
     const cbag__node *k = n->kids[i];
@@ -649,7 +731,7 @@ static int comp_loop(const cbag__node *n, cbag__st *st, size_t i,
         cbag__lv e;
         int r = cbag__iter_next(st, &it, &e);
         if (r <= 0) return r;
-        if (assign(k->a, st, &e) || comp_loop(n, st, i + 1, first, res))
+        if (cbag__assign(k->a, st, &e) || comp_loop(n, st, i + 1, first, res))
             return -1;
     }
 }
@@ -661,9 +743,10 @@ static int ev_comp(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     cbag__lv slots[ns];
     memset(slots, 0, sizeof slots);
     cbag__frame fr = {st->fr, slots, n->nslots};
-    cbag_val *res =
-        n->op == '{' ? cbag_new_dict(st->c, 8) : cbag_new_list(st->c, 8);
-    if (!res) return cbag__oom(st, n);
+    cbag_val *res = n->op == 's'   ? cbag__new_set(st, n)
+                    : n->op == '{' ? cbag_new_dict(st->c, 8)
+                                   : cbag_new_list(st->c, 8);
+    if (!res) return st->err ? -1 : cbag__oom(st, n);
     cbag__frame *saved = st->fr;
     st->fr = &fr;
     int rc = comp_loop(n, st, 0, &first, res);
@@ -693,7 +776,7 @@ static int ex_assign(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     cbag__lv v;
     if (n->a->ev(n->a, st, &v)) return -1;
     for (size_t i = 0; i < n->n; i++)
-        if (assign(n->kids[i], st, &v)) return -1;
+        if (cbag__assign(n->kids[i], st, &v)) return -1;
     return FLOW_NEXT;
 }
 
@@ -712,7 +795,7 @@ static int ex_aug(const cbag__node *n, cbag__st *st, cbag__lv *out) {
         cbag__subscr(st, t, &c, &k, &cur) || n->b->ev(n->b, st, &v) ||
         cbag__binop(st, n, n->op, &cur, &v, &r))
         return -1;
-    return setitem(t, st, &c, &k, &r) ? -1 : FLOW_NEXT;
+    return cbag__setitem(st, t, &c, &k, &r) ? -1 : FLOW_NEXT;
 }
 
 static int ex_if(const cbag__node *n, cbag__st *st, cbag__lv *out) {
@@ -731,19 +814,22 @@ static int ex_for(const cbag__node *n, cbag__st *st, cbag__lv *out) {
         cbag__lv e;
         int r = cbag__iter_next(st, &it, &e);
         if (r < 0) return -1;
-        if (r == 0) return FLOW_NEXT;
-        if (assign(n->a, st, &e)) return -1;
+        if (r == 0) break;
+        if (cbag__assign(n->a, st, &e)) return -1;
         int rc = n->c->ev(n->c, st, out);
         if (rc < 0 || rc == FLOW_RETURN) return rc;
         if (rc == FLOW_BREAK) return FLOW_NEXT;
     }
+    /* not broken: the else clause */
+    return n->n ? n->kids[0]->ev(n->kids[0], st, out) : FLOW_NEXT;
 }
 
 static int ex_while(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     for (;;) {
         cbag__lv c;
         if (n->a->ev(n->a, st, &c)) return -1;
-        if (!cbag__truthy(&c)) return FLOW_NEXT;
+        if (!cbag__truthy(&c))
+            return n->c ? n->c->ev(n->c, st, out) : FLOW_NEXT;
         int rc = n->b->ev(n->b, st, out);
         if (rc < 0 || rc == FLOW_RETURN) return rc;
         if (rc == FLOW_BREAK) return FLOW_NEXT;
@@ -795,16 +881,18 @@ static int ex_import(const cbag__node *n, cbag__st *st, cbag__lv *out) {
         char mod[256];
         if (!dot || (size_t)(dot - n->s) >= sizeof mod)
             return cbag__err(st, n, E_IMPORT,
-                             "No module named '%s' (cbag knows dask.bag, "
-                             "json, operator, math, os)",
+                             "No module named '%s' (cbag knows dask.bag, json, "
+                             "operator, math, os, collections, functools, "
+                             "itertools)",
                              n->s);
         memcpy(mod, n->s, (size_t)(dot - n->s));
         mod[dot - n->s] = '\0';
         m = cbag__module_lookup(mod);
         if (!m)
             return cbag__err(st, n, E_IMPORT,
-                             "No module named '%s' (cbag knows dask.bag, "
-                             "json, operator, math, os)",
+                             "No module named '%s' (cbag knows dask.bag, json, "
+                             "operator, math, os, collections, functools, "
+                             "itertools)",
                              mod);
         if (cbag__mod_getattr(st, n, m, dot + 1, &v)) {
             st->err = 0;
@@ -815,25 +903,95 @@ static int ex_import(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     return store(n->b, st, &v) ? -1 : FLOW_NEXT;
 }
 
+/* del x[k], del name, del a, b */
+static int del(const cbag__node *t, cbag__st *st) {
+    if (t->kind == N_SUBSCR) {
+        cbag__lv c, k;
+        if (t->a->ev(t->a, st, &c) || t->b->ev(t->b, st, &k)) return -1;
+        return cbag__delitem(st, t, &c, &k);
+    }
+    if (t->kind == N_NAME) {
+        cbag__lv v, unset = {0};
+        if (ev_name(t, st, &v)) return -1;
+        if (t->depth >= 0) {
+            *local(st, t) = unset;
+            return 0;
+        }
+        return store(t, st, &unset);
+    }
+    if (t->kind == N_TUPLE || t->kind == N_LIST) {
+        for (size_t i = 0; i < t->n; i++)
+            if (del(t->kids[i], st)) return -1;
+        return 0;
+    }
+    return cbag__err(st, t, E_TYPE, "cannot delete this expression");
+}
+
 static int ex_del(const cbag__node *n, cbag__st *st, cbag__lv *out) {
     (void)out;
-    return cbag__err(st, n, E_NOTIMPL, "del is not supported");
+    return del(n->a, st) ? -1 : FLOW_NEXT;
+}
+
+static int ev_set(const cbag__node *n, cbag__st *st, cbag__lv *out) {
+    cbag_val *s = cbag__new_set(st, n);
+    cbag__lv buf[n->n ? n->n : 1], *items; /* *x items spread */
+    size_t cnt;
+    if (!s || eval_args(n, st, buf, n->n, &items, &cnt)) return -1;
+    int rc = 0;
+    for (size_t i = 0; i < cnt && rc == 0; i++)
+        rc = cbag__set_add(st, n, s, &items[i]);
+    if (items != buf) free(items);
+    if (rc) return -1;
+    *out = cbag__val(s);
+    return 0;
 }
 
 void cbag__bind(cbag__node *n) {
     static const cbag__evfn fns[] = {
-        [N_CONST] = ev_const,   [N_NAME] = ev_name,     [N_ATTR] = ev_attr,
-        [N_CALL] = ev_call,     [N_METHOD] = ev_method, [N_SUBSCR] = ev_subscr,
-        [N_SLICE] = ev_slice,   [N_BINOP] = ev_binop,   [N_UNARY] = ev_unary,
-        [N_NOT] = ev_not,       [N_AND] = ev_and,       [N_OR] = ev_or,
-        [N_CMP] = ev_cmp,       [N_IFEXP] = ev_ifexp,   [N_FUNC] = ev_func,
-        [N_LIST] = ev_seq,      [N_TUPLE] = ev_seq,     [N_DICT] = ev_dict,
-        [N_COMP] = ev_comp,     [N_STAR] = ev_star,     [N_CFOR] = ev_star,
-        [N_CIF] = ev_star,      [S_EXPR] = ex_expr,     [S_ASSIGN] = ex_assign,
-        [S_AUG] = ex_aug,       [S_IF] = ex_if,         [S_FOR] = ex_for,
-        [S_WHILE] = ex_while,   [S_RETURN] = ex_return, [S_BREAK] = ex_flow,
-        [S_CONTINUE] = ex_flow, [S_PASS] = ex_flow,     [S_BLOCK] = ex_block,
-        [S_DEF] = ex_def,       [S_IMPORT] = ex_import, [S_DEL] = ex_del,
+        [N_CONST] = ev_const,
+        [N_NAME] = ev_name,
+        [N_ATTR] = ev_attr,
+        [N_CALL] = ev_call,
+        [N_METHOD] = ev_method,
+        [N_SUBSCR] = ev_subscr,
+        [N_SLICE] = ev_slice,
+        [N_BINOP] = ev_binop,
+        [N_UNARY] = ev_unary,
+        [N_NOT] = ev_not,
+        [N_AND] = ev_and,
+        [N_OR] = ev_or,
+        [N_CMP] = ev_cmp,
+        [N_IFEXP] = ev_ifexp,
+        [N_FUNC] = ev_func,
+        [N_LIST] = ev_seq,
+        [N_TUPLE] = ev_seq,
+        [N_DICT] = ev_dict,
+        [N_COMP] = ev_comp,
+        [N_STAR] = ev_star,
+        [N_CFOR] = ev_star,
+        [N_CIF] = ev_star,
+        [N_FSTR] = cbag__ev_fstr,
+        [N_FFIELD] = ev_star,
+        [N_SET] = ev_set,
+        [S_TRY] = cbag__ex_try,
+        [S_EXCEPT] = ex_flow,
+        [S_RAISE] = cbag__ex_raise,
+        [S_ASSERT] = cbag__ex_assert,
+        [S_GLOBAL] = ex_flow,
+        [S_EXPR] = ex_expr,
+        [S_ASSIGN] = ex_assign,
+        [S_AUG] = ex_aug,
+        [S_IF] = ex_if,
+        [S_FOR] = ex_for,
+        [S_WHILE] = ex_while,
+        [S_RETURN] = ex_return,
+        [S_BREAK] = ex_flow,
+        [S_CONTINUE] = ex_flow,
+        [S_PASS] = ex_flow,
+        [S_BLOCK] = ex_block,
+        [S_DEF] = ex_def,
+        [S_IMPORT] = ex_import,
+        [S_DEL] = ex_del,
     };
     if (n->kind > 0 && (size_t)n->kind < sizeof fns / sizeof fns[0])
         n->ev = fns[n->kind];

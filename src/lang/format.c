@@ -31,13 +31,29 @@ static void put(obuf *b, const char *s, size_t n) {
     b->n += n;
 }
 
+/* The text built in b as the string *out (rc: 0, or an error already
+ * recorded); frees b. */
+static int finish(cbag__st *st, const cbag__node *at, obuf *b, int rc,
+                  cbag__lv *out) {
+    if (rc == 0 && b->oom) rc = cbag__oom(st, at);
+    if (rc == 0) {
+        const cbag_val *r = cbag_new_str(st->c, b->p ? b->p : "", b->n);
+        if (!r)
+            rc = cbag__oom(st, at);
+        else
+            *out = cbag__val(r);
+    }
+    free(b->p);
+    return rc;
+}
+
 typedef struct spec {
     char fill, align, sign, type;
     bool zero, group, alt;
     int width, prec;
-} spec;
+} spec_t;
 
-static const char *parse_spec(const char *s, const char *e, spec *sp) {
+static const char *parse_spec(const char *s, const char *e, spec_t *sp) {
     memset(sp, 0, sizeof *sp);
     sp->fill = ' ';
     sp->prec = -1;
@@ -76,7 +92,7 @@ static void group(obuf *b, const char *d, size_t n) {
     put(b, d + intlen, n - intlen);
 }
 
-static void pad(obuf *b, const spec *sp, const char *sign, const char *body,
+static void pad(obuf *b, const spec_t *sp, const char *sign, const char *body,
                 size_t n, char dflt_align) {
     size_t len = strlen(sign) + n;
     char align = sp->align ? sp->align : (sp->zero ? '=' : dflt_align);
@@ -97,7 +113,7 @@ static void pad(obuf *b, const spec *sp, const char *sign, const char *body,
 }
 
 static int format_one(cbag__st *st, const cbag__node *at, obuf *b,
-                      const cbag__lv *x, const spec *sp) {
+                      const cbag__lv *x, const spec_t *sp) {
     const cbag_val *v = x->k == LV_VAL ? LVV(*x) : NULL;
     cbag_type t = cbag_typeof(v);
     bool num =
@@ -183,6 +199,12 @@ static int format_one(cbag__st *st, const cbag__node *at, obuf *b,
                        : sp->sign == '+' ? "+"
                        : sp->sign == ' ' ? " "
                                          : "";
+    char signp[8]; /* the sign, then 0x, 0o, 0b with '#' */
+    if (sp->alt && type && strchr("xXob", type) &&
+        (t == CBAG_INT || t == CBAG_BOOL)) {
+        snprintf(signp, sizeof signp, "%s0%c", sign, type);
+        sign = signp;
+    }
     obuf body = {0};
     if (sp->group)
         group(&body, digits, (size_t)n);
@@ -195,6 +217,17 @@ static int format_one(cbag__st *st, const cbag__node *at, obuf *b,
     pad(b, sp, sign, body.p ? body.p : "", body.n, '>');
     free(body.p);
     return 0;
+}
+
+int cbag__format_value(cbag__st *st, const cbag__node *at, const cbag__lv *x,
+                       const char *spec, size_t n, cbag__lv *out) {
+    spec_t sp;
+    if (parse_spec(spec, spec + n, &sp))
+        return cbag__err(st, at, E_VALUE, "Invalid format specifier '%.*s'",
+                         (int)(n < 100 ? n : 100), spec);
+    obuf b = {0};
+    int rc = format_one(st, at, &b, x, &sp);
+    return finish(st, at, &b, rc, out);
 }
 
 int cbag__format(cbag__st *st, const cbag__node *at, const cbag_val *fmt,
@@ -287,7 +320,7 @@ int cbag__format(cbag__st *st, const cbag__node *at, const cbag_val *fmt,
             conv = fe[1];
             fe += 2;
         }
-        spec sp;
+        spec_t sp;
         const char *ss = fe < close && *fe == ':' ? fe + 1 : close;
         if (parse_spec(ss, close, &sp)) {
             rc = cbag__err(st, at, E_VALUE, "Invalid format specifier");
@@ -302,16 +335,7 @@ int cbag__format(cbag__st *st, const cbag__node *at, const cbag_val *fmt,
         rc = format_one(st, at, &b, &x, &sp);
         s = close + 1;
     }
-    if (rc == 0 && b.oom) rc = cbag__oom(st, at);
-    if (rc == 0) {
-        const cbag_val *r = cbag_new_str(st->c, b.p ? b.p : "", b.n);
-        if (!r)
-            rc = cbag__oom(st, at);
-        else
-            *out = cbag__val(r);
-    }
-    free(b.p);
-    return rc;
+    return finish(st, at, &b, rc, out);
 }
 
 /* printf-style: "%s and %d" % (a, b), "%(name)s" % d. */
@@ -352,7 +376,7 @@ int cbag__fmt_percent(cbag__st *st, const cbag__node *at, const cbag_val *f,
             }
             s = ke + 1;
         }
-        spec sp;
+        spec_t sp;
         memset(&sp, 0, sizeof sp);
         sp.fill = ' ';
         sp.prec = -1;
@@ -434,14 +458,5 @@ int cbag__fmt_percent(cbag__st *st, const cbag__node *at, const cbag_val *f,
     if (rc == 0 && !dict && ai < na)
         rc = cbag__err(st, at, E_TYPE,
                        "not all arguments converted during string formatting");
-    if (rc == 0 && b.oom) rc = cbag__oom(st, at);
-    if (rc == 0) {
-        const cbag_val *r = cbag_new_str(st->c, b.p ? b.p : "", b.n);
-        if (!r)
-            rc = cbag__oom(st, at);
-        else
-            *out = cbag__val(r);
-    }
-    free(b.p);
-    return rc;
+    return finish(st, at, &b, rc, out);
 }

@@ -234,7 +234,7 @@ static int meta_of(cbag__st *st, const cbag__node *at, const cbag__lv *x,
     return 0;
 }
 
-int cbag__to_dataframe(cbag__st *st, const cbag__node *at, cbag *b,
+int cbag__to_dataframe(cbag__st *st, const cbag__node *at, const cbag__lv *x,
                        const cbag__args *a, cbag__lv *out) {
     static const char *const names[] = {"meta", "columns", "optimize_graph",
                                         NULL};
@@ -259,8 +259,12 @@ int cbag__to_dataframe(cbag__st *st, const cbag__node *at, cbag *b,
         m.columns = c.columns;
         has = true;
     }
-    st->p->last_lazy.k = LV_UNSET;
-    cbag_frame *f = cbag_to_dataframe(b, has ? &m : NULL);
+    /* with columns, only those keys of each record are read */
+    cbag__lv px;
+    if (cbag__project(st, at, x, has ? (int)m.ncolumns : -1, m.columns, &px))
+        return -1;
+    st->p->last_lazy = px;
+    cbag_frame *f = cbag_to_dataframe(px.b, has ? &m : NULL);
     st->p->skipped += cbag_skipped(st->p->cx);
     return ret_frame(st, at, f, out);
 }

@@ -35,13 +35,14 @@ enum {
     LV_MOD,       /* a: const cbag__module * */
     LV_BAG,       /* b: cbag * */
     LV_ITEM,      /* b: cbag_item * */
-    LV_SEQ,       /* a: cbag__seq *: a list or tuple holding non-data */
+    LV_SEQ,       /* a: cbag__lseq *: a list or tuple holding non-data */
     /* frames (frameops.c) */
-    LV_FRAME,  /* b: cbag_frame * */
-    LV_FCOL,   /* a: a column handle: df['c'], df.c */
-    LV_FMASK,  /* a: a boolean mask: df.c > 0, m1 & m2 */
-    LV_FGROUP, /* a: df.groupby('k'), its ['c'] or .c */
-    LV_FDTYPES /* b: cbag_frame *: df.dtypes */
+    LV_FRAME,   /* b: cbag_frame * */
+    LV_FCOL,    /* a: a column handle: df['c'], df.c */
+    LV_FMASK,   /* a: a boolean mask: df.c > 0, m1 & m2 */
+    LV_FGROUP,  /* a: df.groupby('k'), its ['c'] or .c */
+    LV_FDTYPES, /* b: cbag_frame *: df.dtypes */
+    LV_EXC      /* a: an exception (exc.c) */
 };
 
 typedef struct cbag__lv {
@@ -50,11 +51,11 @@ typedef struct cbag__lv {
     void *b;
 } cbag__lv;
 
-typedef struct cbag__seq {
+typedef struct cbag__lseq {
     size_t n;
     bool tuple;
     cbag__lv items[];
-} cbag__seq;
+} cbag__lseq;
 
 static inline cbag__lv cbag__val(const cbag_val *v) {
     cbag__lv r = {LV_VAL, v, NULL};
@@ -108,7 +109,9 @@ enum {
     BI_DICT,
     BI_JSON_LOADS,
     BI_JSON_DUMPS,
-    BI_NONETYPE
+    BI_NONETYPE,
+    BI_SET,
+    BI_EXC = 100 /* + the E_ kind: an exception class (exc.c) */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -129,7 +132,16 @@ enum {
     E_MEMORY,
     E_ENGINE, /* a cbag_ call failed: the message is cbag_errmsg's */
     E_NOTIMPL,
-    E_STOP /* a compute stopped by the engine, message on the context */
+    E_STOP, /* a compute stopped by the engine, message on the context */
+    E_BASE, /* classes without errors of their own: BaseException, ... */
+    E_EXCEPTION,
+    E_LOOKUP,
+    E_ARITH,
+    E_RUNTIME,
+    E_ASSERT,
+    E_STOPITER,
+    E_JSON,
+    E_NKINDS
 };
 
 /* ------------------------------------------------------------------------ */
@@ -157,14 +169,19 @@ enum {
     N_OR,
     N_CMP,   /* kids[0] ops[0] kids[1] ops[1] ... */
     N_IFEXP, /* b if a else c */
-    N_FUNC,  /* lambda or def: params, defaults in kids, body a or b */
+    N_FUNC,  /* lambda or def: params; kids: per param its default or
+                NULL (n 0 if none); slot: positional ones; op: FN_*;
+                body a (lambda) or b (def) */
     N_LIST,
     N_TUPLE,
-    N_DICT, /* kids: k0 v0 k1 v1 ... */
-    N_COMP, /* op: '[' list, '(' generator, '{' dict; a elt (b value) */
-    N_STAR, /* *a in a call */
-    N_CFOR, /* comprehension clause: for a in b */
-    N_CIF,  /* comprehension clause: if a */
+    N_DICT,   /* kids: k0 v0 k1 v1 ... */
+    N_COMP,   /* op: '[' list, '(' generator, '{' dict; a elt (b value) */
+    N_STAR,   /* *a in a call, a display or a target; op OP_POW: **a */
+    N_CFOR,   /* comprehension clause: for a in b */
+    N_CIF,    /* comprehension clause: if a */
+    N_FSTR,   /* f-string: kids are N_CONST pieces and N_FFIELD fields */
+    N_SET,    /* {kids} */
+    N_FFIELD, /* {a!op:b}: op 'r', 's', 'a' or 0; b an N_FSTR or NULL */
     /* statements */
     S_EXPR,
     S_ASSIGN, /* kids targets = a */
@@ -179,8 +196,17 @@ enum {
     S_BLOCK,  /* kids */
     S_DEF,    /* a: N_FUNC, stored into target b (an N_NAME) */
     S_IMPORT, /* bind the module named s to target b */
-    S_DEL
+    S_DEL,
+    S_TRY,    /* try: a; kids: S_EXCEPT handlers; else: b; finally: c */
+    S_EXCEPT, /* except a (NULL: all) as b (N_NAME or NULL): c */
+    S_RAISE,  /* raise a (NULL: again) from b */
+    S_ASSERT, /* assert a, b */
+    S_GLOBAL  /* global or nonlocal kids (N_NAME): not locals */
 };
+
+/* N_FUNC flags: a *args or a **kwargs parameter (their slots follow the
+ * named parameters'). */
+enum { FN_VARARGS = 1, FN_KWARGS = 2 };
 
 /* Operators: characters or these codes. */
 enum {
@@ -249,9 +275,13 @@ struct cbag__st {
     int line, col;
     char msg[600];
     cbag__lv ret;
+    cbag__lv exc;                /* the exception being handled */
+    cbag__lv raised;             /* the exception of err, if raised */
+    const cbag_val *err_key;     /* the key of a KeyError, if known */
+    const cbag__builtin *callee; /* the builtin being called */
     cbag__pool *mem;        /* non-data allocations: lists of bags, frames */
     cbag__pool own;         /* a worker's own pool, freed after the callback */
-    const cbag_val **owned; /* containers built here: may be mutated */
+    const void **owned;     /* bodies of containers built here: may change */
     size_t nowned, capowned;
 };
 
@@ -272,6 +302,8 @@ struct cbag__prog {
     cbag_result **res;
     size_t nres, capres;
     bool errors_skip;   /* --errors skip: json.loads skips bad records */
+    bool projection;    /* computes parse only the fields read (project.c) */
+    bool replaying;     /* project.c is building a chain again */
     bool fast_json;     /* map(json.loads) uses the engine's loader */
     cbag__lv last_lazy; /* the last bag or item computed (--visualize) */
     const cbag__src *src;
@@ -292,7 +324,18 @@ enum {
     T_INT,
     T_FLOAT,
     T_STR,
-    T_OP /* op: a character or OP_* or an augmented/other code below */
+    T_OP, /* op: a character or OP_* or an augmented/other code below */
+    /* an f-string: T_FSTART, then literal pieces (T_STR) and fields, then
+     * T_FEND. A field: T_FFIELD, the expression's tokens, T_FDEBUG (s: the
+     * "expr=" text of f"{expr=}") if any, T_FCONV (op: 'r', 's' or 'a') if
+     * any, T_FSPEC and the spec's pieces and fields if any, T_FFIELDEND */
+    T_FSTART,
+    T_FFIELD,
+    T_FDEBUG,
+    T_FCONV,
+    T_FSPEC,
+    T_FFIELDEND,
+    T_FEND
 };
 enum {
     OP_ARROW = 300, /* -> */
@@ -354,6 +397,16 @@ int cbag__call(cbag__st *st, const cbag__node *at, const cbag__lv *fn,
                const cbag__args *a, cbag__lv *out);
 int cbag__call1(cbag__st *st, const cbag__lv *fn, const cbag__lv *x,
                 cbag__lv *out);
+/* params.c: binds a's arguments to the parameters of function f into
+ * slots (its frame; defaults evaluated in env). 0, or -1 (a TypeError). */
+int cbag__bind_params(cbag__st *st, const cbag__node *f, cbag__frame *env,
+                      const cbag__args *a, cbag__lv *slots);
+/* A list or tuple of items: data when every item is data, else an LV_SEQ
+ * (a list of bags, of functions...). */
+int cbag__seq_of(cbag__st *st, const cbag__node *at, const cbag__lv *items,
+                 size_t cnt, bool tuple, cbag__lv *out);
+/* Assigns v to a target: a name, x[k], or names to unpack. */
+int cbag__assign(const cbag__node *t, cbag__st *st, const cbag__lv *v);
 /* Records an error (the first one wins); returns -1. */
 /* bagops.c: binds positional and keyword arguments to names[] (NULL
  * terminated; the first nreq required) as Python does; v[i] is NULL for an
@@ -395,9 +448,10 @@ int cbag__slice(cbag__st *st, const cbag__node *at, const cbag__lv *x,
 /* Iteration over lists, tuples, dicts (keys), strings, bags (computed). */
 typedef struct cbag__iter {
     const cbag_val *v;
-    const cbag__seq *seq;
+    const cbag__lseq *seq;
     size_t i, n;
     int kind; /* 0 seq, 1 dict keys, 2 str chars, 3 lv seq */
+    const uint32_t *order; /* a set of ints: CPython's order of its keys */
 } cbag__iter;
 int cbag__iter_init(cbag__st *st, const cbag__node *at, const cbag__lv *x,
                     cbag__iter *it);
@@ -412,6 +466,11 @@ int cbag__need_val(cbag__st *st, const cbag__node *at, const cbag__lv *x,
 /* str(x) and repr(x) as new string values. */
 int cbag__str(cbag__st *st, const cbag__node *at, const cbag__lv *x, bool repr,
               cbag__lv *out);
+/* format(x, spec): Python's format-spec mini-language (format.c). */
+int cbag__format_value(cbag__st *st, const cbag__node *at, const cbag__lv *x,
+                       const char *spec, size_t n, cbag__lv *out);
+/* Evaluates an N_FSTR (eval_str.c). */
+int cbag__ev_fstr(const cbag__node *n, cbag__st *st, cbag__lv *out);
 /* Code points of a UTF-8 string. */
 size_t cbag__utf8_len(const char *s, size_t n);
 
@@ -420,6 +479,18 @@ size_t cbag__utf8_len(const char *s, size_t n);
 
 /* A builtin function or module by name (for unresolved globals). */
 bool cbag__builtin_lookup(const char *name, cbag__lv *out);
+/* The builtins of builtins_more.c and the exception classes. */
+bool cbag__builtin_lookup_more(const char *name, cbag__lv *out);
+/* collections.c: Counter and defaultdict. A missing key of d: 0 for a
+ * Counter, the factory's value (inserted) for a defaultdict; 1 for a
+ * plain dict (a KeyError to raise). */
+int cbag__dict_missing(cbag__st *st, const cbag__node *at, const cbag_val *d,
+                       const cbag_val *key, cbag__lv *out);
+int cbag__counter_method(cbag__st *st, const cbag__node *at, cbag_val *c,
+                         const char *m, const cbag__args *a, cbag__lv *out);
+int cbag__counter_op(cbag__st *st, const cbag__node *at, int op,
+                     const cbag_val *x, const cbag_val *y, cbag__lv *out);
+bool cbag__is_counter(const cbag_val *v);
 /* A module for `import NAME` ("json", "dask.bag", ...). */
 const cbag__module *cbag__module_lookup(const char *name);
 int cbag__mod_getattr(cbag__st *st, const cbag__node *at, const cbag__module *m,
@@ -444,11 +515,114 @@ int cbag__argn(cbag__st *st, const char *fname, const cbag__args *a, size_t lo,
 extern const cbag__builtin cbag__bi_json_loads;
 
 /* ------------------------------------------------------------------------ */
+/* project.c: projection of JSON records                                    */
+
+/* How a bag or item was built by a bag method (in the program's pool). */
+typedef struct cbag__recipe cbag__recipe;
+/* Records on out (a bag or item that self.name(*a) returned) how it was
+ * built: out->a becomes its recipe. 0, or -1 out of memory. */
+int cbag__recipe_note(cbag__st *st, const cbag__node *at, const cbag__lv *self,
+                      const char *name, const cbag__args *a, cbag__lv *out);
+/* The bag or item to compute for x: x itself, or, when x's chain of bag
+ * methods reaches a map(json.loads) and reads only some top-level keys of
+ * the records, the same chain built again over a json.loads building only
+ * those keys. What the compute does with x's elements: nterm < 0, uses
+ * them whole; else reads the nterm keys term of each. 0, or -1 (error on
+ * st). */
+int cbag__project(cbag__st *st, const cbag__node *at, const cbag__lv *x,
+                  int nterm, const char *const *term, cbag__lv *out);
+
+/* ------------------------------------------------------------------------ */
+/* unicase.c, strmethods.c: Unicode case and classes; more str methods      */
+
+enum {
+    CASE_LOWER,
+    CASE_UPPER,
+    CASE_TITLE,
+    CASE_CAPITALIZE,
+    CASE_SWAP,
+    CASE_FOLD
+};
+enum {
+    IS_ALPHA,
+    IS_DECIMAL,
+    IS_DIGIT,
+    IS_NUMERIC,
+    IS_ALNUM,
+    IS_SPACE,
+    IS_UPPER,
+    IS_LOWER,
+    IS_TITLE
+};
+/* s (UTF-8) converted as str.lower(), ... (how: CASE_*) into *out. */
+int cbag__str_case(cbag__st *st, const cbag__node *at, const char *s, size_t l,
+                   int how, cbag__lv *out);
+/* str.isalpha(), ... (what: IS_*). */
+bool cbag__str_is(const char *s, size_t l, int what);
+/* The str methods of strmethods.c by name: 0, -1, or 1 if none. */
+int cbag__str_method2(cbag__st *st, const cbag__node *at, const cbag_val *v,
+                      const char *m, const cbag__args *a, cbag__lv *out);
+
+/* ------------------------------------------------------------------------ */
+/* mutate.c: containers changed in place; sets                              */
+
+int cbag__setitem(cbag__st *st, const cbag__node *at, const cbag__lv *c,
+                  const cbag__lv *k, const cbag__lv *v);
+int cbag__delitem(cbag__st *st, const cbag__node *at, const cbag__lv *c,
+                  const cbag__lv *k);
+/* Methods by name: 0 done, -1 error, 1 no such method. */
+int cbag__list_method(cbag__st *st, const cbag__node *at, cbag_val *l,
+                      const char *m, const cbag__args *a, cbag__lv *out);
+int cbag__dict_method(cbag__st *st, const cbag__node *at, cbag_val *d,
+                      const char *m, const cbag__args *a, cbag__lv *out);
+int cbag__set_method(cbag__st *st, const cbag__node *at, cbag_val *s,
+                     const char *m, const cbag__args *a, cbag__lv *out);
+/* A TypeError: this WHAT was not built here and cannot be modified. */
+int cbag__not_owned(cbag__st *st, const cbag__node *at, const char *what);
+/* The str argument x of method m, or NULL with a TypeError. */
+const char *cbag__str_arg(cbag__st *st, const cbag__node *at, const cbag__lv *x,
+                          size_t *len, const char *m);
+/* A new empty set (owned); NULL with an error on st. */
+cbag_val *cbag__new_set(cbag__st *st, const cbag__node *at);
+/* Adds x to set s (a TypeError for lists and dicts: unhashable). */
+int cbag__set_add(cbag__st *st, const cbag__node *at, cbag_val *s,
+                  const cbag__lv *x);
+/* a | b, a & b, a - b, a ^ b; a <= b, a >= b, a < b, a > b. */
+int cbag__set_op(cbag__st *st, const cbag__node *at, int op, const cbag_val *a,
+                 const cbag_val *b, cbag__lv *out);
+bool cbag__is_set_val(const cbag_val *v);
+/* A set of ints: CPython's iteration order into order (cbag__set_order). */
+bool cbag__set_order_of(const cbag_val *s, uint32_t *order);
+/* Whether v is or holds a set. */
+bool cbag__has_set(const cbag_val *v);
+int cbag__bi_set(cbag__st *st, const cbag__args *a, cbag__lv *out);
+
+/* ------------------------------------------------------------------------ */
+/* exc.c: exceptions                                                        */
+
+/* The error kind a failed compute's message names (exc.c). */
+int cbag__exc_in_message(const char *m);
+/* An exception class by name (ValueError, ...). */
+bool cbag__exc_lookup(const char *name, cbag__lv *out);
+extern const cbag__builtin cbag__bi_json_error;
+/* type(e), isinstance(e, C), str(e) / repr(e), e.args. */
+int cbag__exc_type(const cbag__lv *x, cbag__lv *out);
+bool cbag__exc_isinstance(const cbag__lv *x, const cbag__lv *t);
+int cbag__exc_str(cbag__st *st, const cbag__node *at, const cbag__lv *x,
+                  bool repr, cbag__lv *out);
+int cbag__exc_attr(cbag__st *st, const cbag__node *at, const cbag__lv *x,
+                   const char *name, cbag__lv *out);
+/* The statements try, raise, assert. */
+int cbag__ex_try(const cbag__node *n, cbag__st *st, cbag__lv *out);
+int cbag__ex_raise(const cbag__node *n, cbag__st *st, cbag__lv *out);
+int cbag__ex_assert(const cbag__node *n, cbag__st *st, cbag__lv *out);
+
+/* ------------------------------------------------------------------------ */
 /* frameops.c: bag.to_dataframe() and the frame values (LV_FRAME...)        */
 
 bool cbag__frame_kind(int k);
 const char *cbag__frame_type(int k);
-int cbag__to_dataframe(cbag__st *st, const cbag__node *at, cbag *b,
+int cbag__to_dataframe(cbag__st *st, const cbag__node *at, const cbag__lv *b,
                        const cbag__args *a, cbag__lv *out);
 int cbag__frame_method(cbag__st *st, const cbag__node *at, const cbag__lv *x,
                        const char *name, const cbag__args *a, cbag__lv *out);
@@ -477,6 +651,7 @@ extern const cbag__builtin cbag__bi_print;
 
 typedef struct cbag__progopt {
     bool errors_skip;
+    bool no_projection; /* parse every field of JSON records */
 } cbag__progopt;
 
 cbag__prog *cbag__prog_new(cbag_ctx *cx, const cbag__progopt *o);

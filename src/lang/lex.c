@@ -389,6 +389,246 @@ static int line_start(lexer *L) {
     }
 }
 
+static int fstring(lexer *L, size_t start, size_t q, bool raw);
+
+/* One token (or a comment, or a line continuation) at L->i, which is not
+ * a space, a newline or the end. */
+static int one(lexer *L) {
+    const char *text = L->s;
+    char c = text[L->i];
+    if (c == '#') {
+        while (text[L->i] && text[L->i] != '\n')
+            L->i++;
+        return 0;
+    }
+    if (c == '\\') {
+        size_t j = L->i + 1;
+        if (text[j] == '\r') j++;
+        if (text[j] == '\n') {
+            L->i = j + 1;
+            L->line++;
+            L->line_start = L->i;
+            return 0;
+        }
+        if (text[j] == '\0') {
+            L->out->incomplete = true;
+            return fail(L, L->line, col_of(L, L->i),
+                        "unexpected end after line continuation");
+        }
+        return fail(L, L->line, col_of(L, L->i),
+                    "unexpected character after line continuation");
+    }
+    if (isname0(c)) {
+        size_t j = L->i;
+        while (isname(text[j]))
+            j++;
+        /* string prefixes */
+        if ((text[j] == '\'' || text[j] == '"') && j - L->i <= 2) {
+            bool raw = false, f = false, ok = true;
+            for (size_t k = L->i; k < j; k++) {
+                char p = (char)(text[k] | 0x20);
+                if (p == 'r')
+                    raw = true;
+                else if (p == 'f')
+                    f = true;
+                else if (p == 'b')
+                    return fail(L, L->line, col_of(L, L->i),
+                                "bytes literals are not supported");
+                else if (p != 'u' || j - L->i > 1)
+                    ok = false;
+            }
+            if (ok)
+                return f ? fstring(L, L->i, j, raw) : string(L, L->i, j, raw);
+        }
+        cbag__tok *t = push(L, T_NAME, L->i);
+        if (!t) return -1;
+        t->s = cbag__pstrndup(L->pool, text + L->i, j - L->i);
+        if (!t->s) return fail(L, L->line, t->col, "out of memory");
+        t->len = j - L->i;
+        L->i = j;
+        return 0;
+    }
+    if (isdig(c) || (c == '.' && isdig(text[L->i + 1]))) return number(L);
+    if (c == '\'' || c == '"') return string(L, L->i, L->i, false);
+    return op(L);
+}
+
+/* ------------------------------------------------------------------------ */
+/* f-strings                                                                */
+
+/* Pushes the literal piece in b, if any, as a T_STR at (line, col). */
+static int piece(lexer *L, sbuf *b, int line, int col) {
+    if (b->n == 0) return 0;
+    cbag__tok *t = push(L, T_STR, L->i);
+    char *copy = t ? cbag__pstrndup(L->pool, b->p, b->n) : NULL;
+    if (!copy) return fail(L, line, col, "out of memory");
+    t->line = line;
+    t->col = col;
+    t->s = copy;
+    t->len = b->n;
+    b->n = 0;
+    return 0;
+}
+
+/* Whether the f-string closes at L->i. */
+static bool closes(const lexer *L, char quote, bool triple) {
+    const char *s = L->s + L->i;
+    return s[0] == quote && (!triple || (s[1] == quote && s[2] == quote));
+}
+
+static int literal(lexer *L, char quote, bool triple, bool raw, bool spec);
+
+/* A replacement field from its '{' at L->i: the expression's tokens, then
+ * '=', '!c', ':spec' as Python 3.12 reads them. */
+static int field(lexer *L, char quote, bool triple, bool raw) {
+    const char *s = L->s;
+    int line = L->line, col = col_of(L, L->i);
+    if (!push(L, T_FFIELD, L->i)) return -1;
+    L->i++;
+    size_t expr = L->i, ntok = L->out->n;
+    int depth = 0;
+    for (;;) {
+        char c = s[L->i];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\f') {
+            L->i++;
+            continue;
+        }
+        if (c == '\n') {
+            L->i++;
+            L->line++;
+            L->line_start = L->i;
+            continue;
+        }
+        if (c == '\0' || (depth == 0 && closes(L, quote, triple))) {
+            L->out->incomplete = c == '\0';
+            return fail(L, line, col, "f-string: expecting '}'");
+        }
+        if (depth == 0 &&
+            (c == '}' || c == ':' || (c == '!' && s[L->i + 1] != '=') ||
+             (c == '=' && s[L->i + 1] != '=' &&
+              (L->out->n == ntok || !(L->out->tok[L->out->n - 1].t == T_OP &&
+                                      strchr("<>!=", s[L->i - 1]))))))
+            break;
+        if (c == '#')
+            return fail(L, L->line, col_of(L, L->i),
+                        "f-string expression part cannot include '#'");
+        if (strchr("([{", c)) depth++;
+        if (strchr(")]}", c) && depth > 0) depth--;
+        if (one(L)) return -1;
+    }
+    if (L->out->n == ntok)
+        return fail(L, line, col, "f-string: empty expression not allowed");
+    if (s[L->i] == '=') { /* f"{x=}": the text, then the value's repr */
+        L->i++;
+        while (s[L->i] == ' ' || s[L->i] == '\t')
+            L->i++;
+        cbag__tok *t = push(L, T_FDEBUG, expr);
+        if (!t) return -1;
+        t->s = cbag__pstrndup(L->pool, s + expr, L->i - expr);
+        if (!t->s) return fail(L, line, col, "out of memory");
+        t->len = L->i - expr;
+        t->line = line;
+        t->col = col;
+    }
+    if (s[L->i] == '!') {
+        char k = s[L->i + 1];
+        if (k != 'r' && k != 's' && k != 'a')
+            return fail(L, L->line, col_of(L, L->i),
+                        "f-string: invalid conversion character: expected "
+                        "'s', 'r', or 'a'");
+        cbag__tok *t = push(L, T_FCONV, L->i);
+        if (!t) return -1;
+        t->op = k;
+        L->i += 2;
+    }
+    if (s[L->i] == ':') {
+        if (!push(L, T_FSPEC, L->i)) return -1;
+        L->i++;
+        if (literal(L, quote, triple, raw, true)) return -1;
+    }
+    if (s[L->i] != '}') return fail(L, line, col, "f-string: expecting '}'");
+    if (!push(L, T_FFIELDEND, L->i)) return -1;
+    L->i++;
+    return 0;
+}
+
+/* Literal text up to the closing quote (or, in a format spec, up to the
+ * field's '}'), with its fields. */
+static int literal(lexer *L, char quote, bool triple, bool raw, bool spec) {
+    const char *s = L->s;
+    sbuf b = {0};
+    int line = L->line, col = col_of(L, L->i), rc = 0;
+    for (;;) {
+        char c = s[L->i];
+        if (c == '\0' || (!spec && closes(L, quote, triple)) ||
+            (spec && c == '}'))
+            break;
+        if (spec && closes(L, quote, triple)) {
+            rc = fail(L, line, col, "f-string: expecting '}'");
+            break;
+        }
+        if (c == '\n') {
+            if (!triple) {
+                rc = fail(L, line, col, "unterminated f-string literal");
+                break;
+            }
+            L->line++;
+            L->line_start = L->i + 1;
+        }
+        if ((c == '{' || c == '}') && s[L->i + 1] == c && !spec) {
+            if (sb_put(&b, &c, 1)) rc = fail(L, line, col, "out of memory");
+            L->i += 2;
+            if (rc) break;
+            continue;
+        }
+        if (c == '{') {
+            if ((rc = piece(L, &b, line, col))) break;
+            if ((rc = field(L, quote, triple, raw))) break;
+            line = L->line;
+            col = col_of(L, L->i);
+            continue;
+        }
+        if (c == '}') {
+            rc = fail(L, L->line, col_of(L, L->i),
+                      "f-string: single '}' is not allowed");
+            break;
+        }
+        if (c == '\\' && !raw) {
+            if ((rc = escape(L, &b, &L->i))) break;
+            continue;
+        }
+        if (sb_put(&b, &c, 1)) {
+            rc = fail(L, line, col, "out of memory");
+            break;
+        }
+        L->i++;
+    }
+    if (rc == 0) rc = piece(L, &b, line, col);
+    free(b.p);
+    return rc;
+}
+
+/* An f-string from its prefix at start; its quote at q. */
+static int fstring(lexer *L, size_t start, size_t q, bool raw) {
+    const char *s = L->s;
+    char quote = s[q];
+    bool triple = s[q + 1] == quote && s[q + 2] == quote;
+    int line = L->line, col = col_of(L, start);
+    cbag__tok *t = push(L, T_FSTART, start);
+    if (!t) return -1;
+    L->i = q + (triple ? 3 : 1);
+    if (literal(L, quote, triple, raw, false)) return -1;
+    if (s[L->i] == '\0') {
+        L->out->incomplete = triple;
+        return fail(L, line, col,
+                    triple ? "unterminated triple-quoted f-string literal"
+                           : "unterminated f-string literal");
+    }
+    if (!push(L, T_FEND, L->i)) return -1;
+    L->i += triple ? 3 : 1;
+    return 0;
+}
+
 int cbag__tokenize(cbag__pool *pool, const char *text, cbag__lex *lx) {
     memset(lx, 0, sizeof *lx);
     lexer L = {0};
@@ -412,28 +652,6 @@ int cbag__tokenize(cbag__pool *pool, const char *text, cbag__lex *lx) {
             L.i++;
             continue;
         }
-        if (c == '#') {
-            while (text[L.i] && text[L.i] != '\n')
-                L.i++;
-            continue;
-        }
-        if (c == '\\') {
-            size_t j = L.i + 1;
-            if (text[j] == '\r') j++;
-            if (text[j] == '\n') {
-                L.i = j + 1;
-                L.line++;
-                L.line_start = L.i;
-                continue;
-            }
-            if (text[j] == '\0') {
-                lx->incomplete = true;
-                return fail(&L, L.line, col_of(&L, L.i),
-                            "unexpected end after line continuation");
-            }
-            return fail(&L, L.line, col_of(&L, L.i),
-                        "unexpected character after line continuation");
-        }
         if (c == '\n') {
             if (L.paren == 0 && lx->n > 0 &&
                 lx->tok[lx->n - 1].t != T_NEWLINE &&
@@ -447,51 +665,7 @@ int cbag__tokenize(cbag__pool *pool, const char *text, cbag__lex *lx) {
             if (L.paren == 0) at_start = true;
             continue;
         }
-        if (isname0(c)) {
-            size_t j = L.i;
-            while (isname(text[j]))
-                j++;
-            /* string prefixes */
-            if ((text[j] == '\'' || text[j] == '"') && j - L.i <= 2) {
-                bool raw = false, ok = true;
-                for (size_t k = L.i; k < j; k++) {
-                    char p = (char)(text[k] | 0x20);
-                    if (p == 'r')
-                        raw = true;
-                    else if (p == 'u')
-                        ;
-                    else if (p == 'f')
-                        return fail(&L, L.line, col_of(&L, L.i),
-                                    "f-strings are not supported; use "
-                                    "'...'.format(...)");
-                    else if (p == 'b')
-                        return fail(&L, L.line, col_of(&L, L.i),
-                                    "bytes literals are not supported");
-                    else
-                        ok = false;
-                }
-                if (ok) {
-                    if (string(&L, L.i, j, raw)) return -1;
-                    continue;
-                }
-            }
-            cbag__tok *t = push(&L, T_NAME, L.i);
-            if (!t) return -1;
-            t->s = cbag__pstrndup(pool, text + L.i, j - L.i);
-            if (!t->s) return fail(&L, L.line, t->col, "out of memory");
-            t->len = j - L.i;
-            L.i = j;
-            continue;
-        }
-        if (isdig(c) || (c == '.' && isdig(text[L.i + 1]))) {
-            if (number(&L)) return -1;
-            continue;
-        }
-        if (c == '\'' || c == '"') {
-            if (string(&L, L.i, L.i, false)) return -1;
-            continue;
-        }
-        if (op(&L)) return -1;
+        if (one(&L)) return -1;
     }
     if (L.paren > 0) {
         lx->incomplete = true;

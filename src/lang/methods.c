@@ -1,7 +1,8 @@
 /* methods.c: methods of data values: str (lower, split, join, ...), dict
- * (get, keys, items, ...) and list (append, ...). Case mapping and
- * character classes are ASCII only. Mutating methods work only on
- * containers built by the same evaluation (see cbag__own). */
+ * (get, keys, items, ...) and list (append, ...); more in strmethods.c
+ * and mutate.c. Case mapping and character classes are Unicode's, as
+ * Python has them (unicase.c). Mutating methods work only on containers
+ * built by the same evaluation (see cbag__own). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,8 +80,8 @@ static int nargs(cbag__st *st, const cbag__node *at, const char *m,
     return 0;
 }
 
-static const char *str_arg(cbag__st *st, const cbag__node *at,
-                           const cbag__lv *x, size_t *len, const char *m) {
+const char *cbag__str_arg(cbag__st *st, const cbag__node *at, const cbag__lv *x,
+                          size_t *len, const char *m) {
     const char *s = x->k == LV_VAL ? cbag_str(LVV(*x), len) : NULL;
     if (!s)
         cbag__err(st, at, E_TYPE, "%s() argument must be str, not %s", m,
@@ -104,30 +105,13 @@ static int ret_buf(cbag__st *st, const cbag__node *at, char *buf, size_t n,
 /* ------------------------------------------------------------------------ */
 /* str                                                                      */
 
-static int s_case(cbag__st *st, const cbag__node *at, const char *s, size_t l,
-                  int id, cbag__lv *out) {
-    char *b = malloc(l + 1);
-    if (!b) return cbag__oom(st, at);
-    bool start = true;
-    for (size_t i = 0; i < l; i++) {
-        char c = s[i];
-        bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-        bool up = id == M_UPPER ||
-                  ((id == M_TITLE && start) || (id == M_CAPITALIZE && i == 0));
-        if (up && c >= 'a' && c <= 'z') c = (char)(c - 32);
-        if (!up && c >= 'A' && c <= 'Z') c = (char)(c + 32);
-        b[i] = c;
-        start = !alpha;
-    }
-    return ret_buf(st, at, b, l, out);
-}
-
 static int s_strip(cbag__st *st, const cbag__node *at, const char *s, size_t l,
                    int id, const cbag__args *a, cbag__lv *out) {
     const char *chars = NULL;
     size_t nc = 0;
     if (a->n == 1 && !(a->v[0].k == LV_VAL && cbag_is_null(LVV(a->v[0]))))
-        if (!(chars = str_arg(st, at, &a->v[0], &nc, names[id]))) return -1;
+        if (!(chars = cbag__str_arg(st, at, &a->v[0], &nc, names[id])))
+            return -1;
     size_t b = 0, e = l;
 #define STRIPS(c) (chars ? memchr(chars, (c), nc) != NULL : is_ws(c))
     if (id != M_RSTRIP)
@@ -148,7 +132,7 @@ static int s_split(cbag__st *st, const cbag__node *at, const char *s, size_t l,
     size_t sl = 0;
     int64_t max = -1;
     if (sepv && !(sepv->k == LV_VAL && cbag_is_null(LVV(*sepv)))) {
-        if (!(sep = str_arg(st, at, sepv, &sl, names[id]))) return -1;
+        if (!(sep = cbag__str_arg(st, at, sepv, &sl, names[id]))) return -1;
         if (sl == 0) return cbag__err(st, at, E_VALUE, "empty separator");
     }
     if (maxv) {
@@ -284,7 +268,7 @@ static int s_affix(cbag__st *st, const cbag__node *at, const char *s, size_t l,
     for (size_t i = 0; i < cnt; i++) {
         cbag__lv p = tuple ? cbag__val(cbag_at(LVV(*x), (int64_t)i)) : *x;
         size_t pl;
-        const char *ps = str_arg(st, at, &p, &pl, names[id]);
+        const char *ps = cbag__str_arg(st, at, &p, &pl, names[id]);
         if (!ps) return -1;
         bool hit =
             pl <= l && memcmp(id == M_STARTSWITH ? s : s + l - pl, ps, pl) == 0;
@@ -301,8 +285,8 @@ static int s_replace(cbag__st *st, const cbag__node *at, const char *s,
                      size_t l, const cbag__args *a, cbag__lv *out) {
     if (nargs(st, at, "replace", a, 2, 3)) return -1;
     size_t ol, nl;
-    const char *o = str_arg(st, at, &a->v[0], &ol, "replace");
-    const char *nw = o ? str_arg(st, at, &a->v[1], &nl, "replace") : NULL;
+    const char *o = cbag__str_arg(st, at, &a->v[0], &ol, "replace");
+    const char *nw = o ? cbag__str_arg(st, at, &a->v[1], &nl, "replace") : NULL;
     if (!nw) return -1;
     int64_t count = -1;
     if (a->n == 3) {
@@ -407,7 +391,7 @@ static int s_find(cbag__st *st, const cbag__node *at, const char *s, size_t l,
                   int id, const cbag__args *a, cbag__lv *out) {
     if (nargs(st, at, names[id], a, 1, 1)) return -1;
     size_t nl;
-    const char *nd = str_arg(st, at, &a->v[0], &nl, names[id]);
+    const char *nd = cbag__str_arg(st, at, &a->v[0], &nl, names[id]);
     if (!nd) return -1;
     if (id == M_COUNT) {
         int64_t c = 0;
@@ -428,21 +412,6 @@ static int s_find(cbag__st *st, const cbag__node *at, const char *s, size_t l,
         return cbag__err(st, at, E_VALUE, "substring not found");
     int64_t pos = f ? (int64_t)cbag__utf8_len(s, (size_t)(f - s)) : -1;
     return ret(st, at, cbag_new_int(st->c, pos), out);
-}
-
-static int s_class(cbag__st *st, const cbag__node *at, const char *s, size_t l,
-                   int id, cbag__lv *out) {
-    (void)st, (void)at;
-    bool ok = l > 0;
-    for (size_t i = 0; i < l && ok; i++) {
-        char c = s[i];
-        if (id == M_ISDIGIT) ok = c >= '0' && c <= '9';
-        if (id == M_ISALPHA)
-            ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-        if (id == M_ISSPACE) ok = is_ws(c);
-    }
-    *out = cbag__val(cbag_bool(ok));
-    return 0;
 }
 
 static int s_splitlines(cbag__st *st, const cbag__node *at, const char *s,
@@ -474,7 +443,12 @@ static int str_method(cbag__st *st, const cbag__node *at, const cbag_val *v,
     case M_TITLE:
     case M_CAPITALIZE:
         if (nargs(st, at, names[id], a, 0, 0)) return -1;
-        return s_case(st, at, s, l, id, out);
+        return cbag__str_case(st, at, s, l,
+                              id == M_LOWER   ? CASE_LOWER
+                              : id == M_UPPER ? CASE_UPPER
+                              : id == M_TITLE ? CASE_TITLE
+                                              : CASE_CAPITALIZE,
+                              out);
     case M_STRIP:
     case M_LSTRIP:
     case M_RSTRIP:
@@ -496,7 +470,11 @@ static int str_method(cbag__st *st, const cbag__node *at, const cbag_val *v,
     case M_ISALPHA:
     case M_ISSPACE:
         if (nargs(st, at, names[id], a, 0, 0)) return -1;
-        return s_class(st, at, s, l, id, out);
+        *out = cbag__val(cbag_bool(cbag__str_is(s, l,
+                                                id == M_ISDIGIT   ? IS_DIGIT
+                                                : id == M_ISALPHA ? IS_ALPHA
+                                                                  : IS_SPACE)));
+        return 0;
     case M_SPLITLINES:
         if (nargs(st, at, names[id], a, 0, 0)) return -1;
         return s_splitlines(st, at, s, l, out);
@@ -529,13 +507,6 @@ static int dict_view(cbag__st *st, const cbag__node *at, const cbag_val *d,
     return 0;
 }
 
-static int not_owned(cbag__st *st, const cbag__node *at, const char *what) {
-    return cbag__err(st, at, E_TYPE,
-                     "this %s was not built here and cannot be modified; "
-                     "copy it first (list(x), dict(x))",
-                     what);
-}
-
 static int dict_method(cbag__st *st, const cbag__node *at, const cbag_val *d,
                        int id, const cbag__args *a, cbag__lv *out) {
     switch (id) {
@@ -564,7 +535,7 @@ static int dict_method(cbag__st *st, const cbag__node *at, const cbag_val *d,
     }
     case M_UPDATE: {
         if (nargs(st, at, "update", a, 1, 1)) return -1;
-        if (!cbag__owned(st, d)) return not_owned(st, at, "dict");
+        if (!cbag__owned(st, d)) return cbag__not_owned(st, at, "dict");
         const cbag_val *o;
         if (cbag__need_val(st, at, &a->v[0], &o)) return -1;
         if (cbag_typeof(o) != CBAG_DICT)
@@ -588,7 +559,7 @@ static int seq_method(cbag__st *st, const cbag__node *at, const cbag_val *l,
     case M_EXTEND: {
         if (!list) return 1;
         if (nargs(st, at, names[id], a, 1, 1)) return -1;
-        if (!cbag__owned(st, l)) return not_owned(st, at, "list");
+        if (!cbag__owned(st, l)) return cbag__not_owned(st, at, "list");
         if (id == M_APPEND) {
             const cbag_val *x;
             if (cbag__need_val(st, at, &a->v[0], &x)) return -1;
@@ -635,13 +606,31 @@ static int seq_method(cbag__st *st, const cbag__node *at, const cbag_val *l,
 int cbag__method(cbag__st *st, const cbag__node *at, const cbag__lv *x, int id,
                  const char *name, const cbag__args *a, cbag__lv *out) {
     int r = 1;
-    if (x->k == LV_VAL && id >= 0) {
+    if (x->k == LV_VAL) {
         const cbag_val *v = LVV(*x);
+        cbag_val *mv = (cbag_val *)v; /* changed only if owned */
         switch (cbag_typeof(v)) {
-        case CBAG_STR: r = str_method(st, at, v, id, a, out); break;
-        case CBAG_DICT: r = dict_method(st, at, v, id, a, out); break;
+        case CBAG_STR:
+            r = id >= 0 ? str_method(st, at, v, id, a, out) : 1;
+            if (r == 1) r = cbag__str_method2(st, at, v, name, a, out);
+            break;
+        case CBAG_DICT:
+            if (cbag__is_set_val(v)) {
+                r = cbag__set_method(st, at, mv, name, a, out);
+                break;
+            }
+            r = cbag__is_counter(v)
+                    ? cbag__counter_method(st, at, mv, name, a, out)
+                    : 1;
+            if (r == 1) r = id >= 0 ? dict_method(st, at, v, id, a, out) : 1;
+            if (r == 1) r = cbag__dict_method(st, at, mv, name, a, out);
+            break;
         case CBAG_LIST:
-        case CBAG_TUPLE: r = seq_method(st, at, v, id, a, out); break;
+        case CBAG_TUPLE:
+            r = id >= 0 ? seq_method(st, at, v, id, a, out) : 1;
+            if (r == 1 && cbag_typeof(v) == CBAG_LIST)
+                r = cbag__list_method(st, at, mv, name, a, out);
+            break;
         default: break;
         }
     }

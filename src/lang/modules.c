@@ -39,11 +39,19 @@ static int bi_loads(cbag__st *st, const cbag__args *a, cbag__lv *out) {
     if (cbag__need_val(st, NULL, &a->v[0], &s)) return -1;
     const cbag_val *r = cbag_json_loads(st->c, s, NULL);
     if (!r) {
-        if (cbag_typeof(s) != CBAG_STR)
-            return cbag__err(st, NULL, E_TYPE,
-                             "the JSON object must be str, not %s",
-                             cbag__lv_type(&a->v[0]));
-        return cbag__err(st, NULL, E_VALUE, "json.loads: invalid JSON");
+        const char *m = cbag_call_errmsg(st->c), *t;
+        int rc;
+        if (cbag_typeof(s) != CBAG_STR) {
+            rc = cbag__err(st, NULL, E_TYPE,
+                           "the JSON object must be str, not %s",
+                           cbag__lv_type(&a->v[0]));
+        } else {
+            if (m && (t = strstr(m, "JSONDecodeError: "))) m = t + 17;
+            rc =
+                cbag__err(st, NULL, E_JSON, "%s", m && *m ? m : "invalid JSON");
+        }
+        cbag_call_clear(st->c); /* m was the call's */
+        return rc;
     }
     *out = cbag__val(r);
     return 0;
@@ -54,7 +62,18 @@ static int bi_dumps(cbag__st *st, const cbag__args *a, cbag__lv *out) {
     const cbag_val *s;
     if (cbag__need_val(st, NULL, &a->v[0], &s)) return -1;
     const cbag_val *r = cbag_json_dumps(st->c, s, NULL);
-    if (!r) return cbag__err(st, NULL, E_VALUE, "json.dumps failed");
+    if (!r) { /* the call's message names the problem */
+        const char *m = cbag_call_errmsg(st->c);
+        const char *t = m ? strstr(m, "TypeError: ") : NULL;
+        int kind = t ? E_TYPE : E_VALUE;
+        if (t) m = t + 11;
+        if (!m || !*m) m = "json.dumps failed";
+        if (kind == E_TYPE && cbag__has_set(s))
+            m = "Object of type set is not JSON serializable";
+        int rc = cbag__err(st, NULL, kind, "%s", m);
+        cbag_call_clear(st->c);
+        return rc;
+    }
     *out = cbag__val(r);
     return 0;
 }
@@ -261,6 +280,7 @@ static const cbag__builtin bi_client_ = B("Client", bi_client, BI_OTHER);
 static const cbag__modattr json_attrs[] = {
     {"loads", &cbag__bi_json_loads, NULL, 0},
     {"dumps", &bi_json_dumps, NULL, 0},
+    {"JSONDecodeError", &cbag__bi_json_error, NULL, 0},
     {NULL, NULL, NULL, 0}};
 static const cbag__modattr operator_attrs[] = {F("add", op_add),
                                                F("sub", op_sub),
@@ -311,6 +331,9 @@ static const cbag__modattr distributed_attrs[] = {
     {"Client", &bi_client_, NULL, 0}, {NULL, NULL, NULL, 0}};
 
 extern const cbag__module cbag__db_module;
+extern const cbag__module cbag__collections_module;
+extern const cbag__module cbag__functools_module;
+extern const cbag__module cbag__itertools_module;
 static const cbag__module json_mod = {"json", json_attrs};
 static const cbag__module operator_mod = {"operator", operator_attrs};
 static const cbag__module math_mod = {"math", math_attrs};
@@ -335,6 +358,9 @@ static const struct {
     {"dask", &dask_mod},
     {"dask.bag", &cbag__db_module},
     {"dask.distributed", &distributed_mod},
+    {"collections", &cbag__collections_module},
+    {"functools", &cbag__functools_module},
+    {"itertools", &cbag__itertools_module},
 };
 
 const cbag__module *cbag__module_lookup(const char *name) {

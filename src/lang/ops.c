@@ -9,19 +9,26 @@
 
 bool cbag__truthy(const cbag__lv *v) {
     if (v->k == LV_VAL) return cbag_truthy(LVV(*v));
-    if (v->k == LV_SEQ) return ((const cbag__seq *)v->a)->n > 0;
+    if (v->k == LV_SEQ) return ((const cbag__lseq *)v->a)->n > 0;
     return v->k != LV_UNSET;
 }
 
 const char *cbag__lv_type(const cbag__lv *v) {
     switch (v->k) {
-    case LV_VAL: return cbag_type_name(cbag_typeof(LVV(*v)));
+    case LV_VAL:
+        if (cbag__is_set_val(LVV(*v))) return "set";
+        return cbag_type_name(cbag_typeof(LVV(*v)));
+    case LV_EXC: {
+        cbag__lv t;
+        cbag__exc_type(v, &t);
+        return ((const cbag__builtin *)t.a)->name;
+    }
     case LV_FUNC: return "function";
     case LV_BUILTIN: return "builtin_function_or_method";
     case LV_MOD: return "module";
     case LV_BAG: return "Bag";
     case LV_ITEM: return "Item";
-    case LV_SEQ: return ((const cbag__seq *)v->a)->tuple ? "tuple" : "list";
+    case LV_SEQ: return ((const cbag__lseq *)v->a)->tuple ? "tuple" : "list";
     case LV_FRAME:
     case LV_FCOL:
     case LV_FMASK:
@@ -316,6 +323,11 @@ int cbag__binop(cbag__st *st, const cbag__node *at, int op, const cbag__lv *x,
     if (op == '+' && ta == tb &&
         (ta == CBAG_STR || ta == CBAG_LIST || ta == CBAG_TUPLE))
         return concat(st, at, a, b, out);
+    if (cbag__is_counter(a) && cbag__is_counter(b) && (op == '+' || op == '-'))
+        return cbag__counter_op(st, at, op, a, b, out);
+    if (cbag__is_set_val(a) && cbag__is_set_val(b) &&
+        (op == '|' || op == '&' || op == '-' || op == '^'))
+        return cbag__set_op(st, at, op, a, b, out);
     if (op == '*' && is_intlike(tb) &&
         (ta == CBAG_STR || ta == CBAG_LIST || ta == CBAG_TUPLE))
         return repeat(st, at, a, cbag_int_value(b), out);
@@ -364,7 +376,7 @@ static bool is_nan(const cbag__lv *x) {
 static int contains(cbag__st *st, const cbag__node *at, const cbag__lv *x,
                     const cbag__lv *c) {
     if (c->k == LV_SEQ) {
-        const cbag__seq *s = c->a;
+        const cbag__lseq *s = c->a;
         for (size_t i = 0; i < s->n; i++) {
             const cbag__lv *e = &s->items[i];
             if (same(e, x) ||
@@ -439,6 +451,12 @@ int cbag__compare(cbag__st *st, const cbag__node *at, int op, const cbag__lv *x,
     }
     default: break;
     }
+    if (x->k == LV_VAL && y->k == LV_VAL && cbag__is_set_val(LVV(*x)) &&
+        cbag__is_set_val(LVV(*y))) { /* subset and superset */
+        cbag__lv r;
+        if (cbag__set_op(st, at, op, LVV(*x), LVV(*y), &r)) return -1;
+        return cbag_bool_value(LVV(r));
+    }
     int r;
     if (cbag__order(st, at, x, y, &r)) {
         /* fix the operator in the message */
@@ -486,7 +504,7 @@ int cbag__subscr(cbag__st *st, const cbag__node *at, const cbag__lv *x,
                  const cbag__lv *k, cbag__lv *out) {
     if (cbag__frame_kind(x->k)) return cbag__frame_subscr(st, at, x, k, out);
     if (x->k == LV_SEQ) {
-        const cbag__seq *s = x->a;
+        const cbag__lseq *s = x->a;
         if (k->k != LV_VAL || !is_intlike(cbag_typeof(LVV(*k))))
             return cbag__err(st, at, E_TYPE, "indices must be integers");
         int64_t i = cbag_int_value(LVV(*k));
@@ -505,9 +523,12 @@ int cbag__subscr(cbag__st *st, const cbag__node *at, const cbag__lv *x,
     cbag_type t = cbag_typeof(v);
     if (t == CBAG_DICT) {
         const cbag_val *r = cbag_getv(v, key);
+        int m = r ? 1 : cbag__dict_missing(st, at, v, key, out);
+        if (m <= 0) return m; /* Counter, defaultdict */
         if (!r) {
             char *rep = cbag_format(key, CBAG_FMT_REPR, NULL);
             int rc = cbag__err(st, at, E_KEY, "%.200s", rep ? rep : "?");
+            st->err_key = key;
             free(rep);
             return rc;
         }
@@ -645,7 +666,13 @@ int cbag__iter_init(cbag__st *st, const cbag__node *at, const cbag__lv *x,
     switch (cbag_typeof(it->v)) {
     case CBAG_LIST:
     case CBAG_TUPLE: it->kind = 0; break;
-    case CBAG_DICT: it->kind = 1; break;
+    case CBAG_DICT:
+        it->kind = 1;
+        if (cbag__is_set_val(it->v) && cbag_len(it->v)) {
+            uint32_t *o = cbag__alloc(st, cbag_len(it->v) * sizeof *o);
+            if (o && cbag__set_order_of(it->v, o)) it->order = o;
+        }
+        break;
     case CBAG_STR: it->kind = 2; break;
     default:
         return cbag__err(st, at, E_TYPE, "'%s' object is not iterable",
@@ -659,7 +686,10 @@ int cbag__iter_next(cbag__st *st, cbag__iter *it, cbag__lv *out) {
     if (it->i >= it->n) return 0;
     switch (it->kind) {
     case 0: *out = cbag__val(cbag_at(it->v, (int64_t)it->i++)); return 1;
-    case 1: *out = cbag__val(cbag_dict_key(it->v, it->i++)); return 1;
+    case 1:
+        *out = cbag__val(
+            cbag_dict_key(it->v, it->order ? it->order[it->i++] : it->i++));
+        return 1;
     case 3: *out = it->seq->items[it->i++]; return 1;
     default: {
         size_t l;
@@ -718,10 +748,17 @@ int cbag__str(cbag__st *st, const cbag__node *at, const cbag__lv *x, bool repr,
             snprintf(buf, sizeof buf, "<function %s>",
                      ((const cbag__node *)x->a)->s);
             break;
-        case LV_BUILTIN:
-            snprintf(buf, sizeof buf, "<built-in function %s>",
-                     ((const cbag__builtin *)x->a)->name);
+        case LV_BUILTIN: {
+            const cbag__builtin *b = x->a;
+            snprintf(buf, sizeof buf,
+                     b->id != BI_OTHER && b->id != BI_JSON_LOADS &&
+                             b->id != BI_JSON_DUMPS
+                         ? "<class '%s'>"
+                         : "<built-in function %s>",
+                     b->name);
             break;
+        }
+        case LV_EXC: return cbag__exc_str(st, at, x, repr, out);
         case LV_MOD:
             snprintf(buf, sizeof buf, "<module '%s'>",
                      ((const cbag__module *)x->a)->name);
@@ -739,7 +776,7 @@ int cbag__str(cbag__st *st, const cbag__node *at, const cbag__lv *x, bool repr,
             if (cbag__frame_repr(st, at, x, &s, &len)) return -1;
             break;
         case LV_SEQ: {
-            const cbag__seq *q = x->a;
+            const cbag__lseq *q = x->a;
             size_t cap = 64, n = 0;
             char *acc = malloc(cap);
             if (!acc) return cbag__oom(st, at);

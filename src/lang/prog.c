@@ -11,6 +11,7 @@ cbag__prog *cbag__prog_new(cbag_ctx *cx, const cbag__progopt *o) {
     if (!p) return NULL;
     p->cx = cx;
     p->errors_skip = o && o->errors_skip;
+    p->projection = !(o && o->no_projection);
     p->mst = calloc(1, sizeof *p->mst);
     if (!p->mst) {
         free(p);
@@ -160,6 +161,11 @@ int cbag__prog_show(cbag__prog *p, const cbag__lv *last, int fmt, FILE *out,
     cbag__lv v = *last;
     if (v.k == LV_UNSET) return RUN_OK;
     if (v.k == LV_BAG && fmt == CBAG__FMT_JSONL) { /* streamed */
+        p->last_lazy = v;
+        if (cbag__project(st, p->last, &v, -1, NULL, &v)) {
+            cbag__report(p, st, err);
+            return RUN_ERROR;
+        }
         p->last_lazy = v;
         jsonl j = {out, 0};
         int rc = cbag_foreach(v.b, jsonl_one, &j);

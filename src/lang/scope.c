@@ -15,6 +15,8 @@ typedef struct scope {
     int kind;
     const char **names;
     int n, cap;
+    const cbag__node *globals[32]; /* global and nonlocal statements */
+    int nglobals;
 } scope;
 
 typedef struct resolver {
@@ -61,9 +63,18 @@ static int find(const scope *s, const char *name) {
     return -1;
 }
 
+/* Whether a global or nonlocal statement of s names name. */
+static bool declared(const scope *s, const char *name) {
+    for (int k = 0; k < s->nglobals; k++)
+        for (size_t i = 0; i < s->globals[k]->n; i++)
+            if (strcmp(s->globals[k]->kids[i]->s, name) == 0) return true;
+    return false;
+}
+
 static int add(resolver *R, scope *s, const char *name, const cbag__node *at) {
     int i = find(s, name);
     if (i >= 0) return i;
+    if (declared(s, name)) return 0; /* stays global (or enclosing) */
     if (s->n == s->cap) {
         int cap = s->cap ? s->cap * 2 : 16;
         const char **nn = realloc(s->names, (size_t)cap * sizeof *nn);
@@ -79,6 +90,7 @@ static int add(resolver *R, scope *s, const char *name, const cbag__node *at) {
 static int collect_target(resolver *R, scope *s, const cbag__node *t) {
     if (!t) return 0;
     if (t->kind == N_NAME) return add(R, s, t->s, t) < 0 ? -1 : 0;
+    if (t->kind == N_STAR) return collect_target(R, s, t->a);
     if (t->kind == N_TUPLE || t->kind == N_LIST)
         for (size_t i = 0; i < t->n; i++)
             if (collect_target(R, s, t->kids[i])) return -1;
@@ -93,17 +105,48 @@ static int collect(resolver *R, scope *s, const cbag__node *n) {
             if (collect_target(R, s, n->kids[i])) return -1;
         return 0;
     case S_AUG: return collect_target(R, s, n->a);
-    case S_FOR: return collect_target(R, s, n->a) || collect(R, s, n->c);
+    case S_FOR:
+        return collect_target(R, s, n->a) || collect(R, s, n->c) ||
+               (n->n && collect(R, s, n->kids[0]));
     case S_DEF:
     case S_IMPORT: return collect_target(R, s, n->b);
     case S_IF: return collect(R, s, n->b) || collect(R, s, n->c);
-    case S_WHILE: return collect(R, s, n->b);
+    case S_WHILE: return collect(R, s, n->b) || collect(R, s, n->c);
+    case S_TRY:
+        if (collect(R, s, n->a) || collect(R, s, n->b) || collect(R, s, n->c))
+            return -1;
+        for (size_t i = 0; i < n->n; i++)
+            if (collect_target(R, s, n->kids[i]->b) ||
+                collect(R, s, n->kids[i]->c))
+                return -1;
+        return 0;
+    case S_DEL:
+        if (n->a->kind == N_NAME) return collect_target(R, s, n->a);
+        return 0;
     case S_BLOCK:
         for (size_t i = 0; i < n->n; i++)
             if (collect(R, s, n->kids[i])) return -1;
         return 0;
     default: return 0;
     }
+}
+
+/* The global and nonlocal statements of a function body, before its
+ * locals are collected (not descending into nested functions). */
+static int globals(resolver *R, scope *s, const cbag__node *n) {
+    if (!n || n->kind == N_FUNC) return 0;
+    if (n->kind == S_GLOBAL) {
+        if (s->nglobals == (int)(sizeof s->globals / sizeof s->globals[0]))
+            return fail(R, n, "too many global statements");
+        s->globals[s->nglobals++] = n;
+        return 0;
+    }
+    if (n->kind < S_EXPR) return 0; /* expressions hold no statements */
+    if (globals(R, s, n->a) || globals(R, s, n->b) || globals(R, s, n->c))
+        return -1;
+    for (size_t i = 0; i < n->n; i++)
+        if (globals(R, s, n->kids[i])) return -1;
+    return 0;
 }
 
 static int name_load(resolver *R, scope *s, cbag__node *n) {
@@ -151,6 +194,7 @@ static int target(resolver *R, scope *s, cbag__node *t) {
     if (!t) return 0;
     cbag__bind(t);
     if (t->kind == N_NAME) return name_store(R, s, t);
+    if (t->kind == N_STAR) return target(R, s, t->a);
     if (t->kind == N_TUPLE || t->kind == N_LIST) {
         for (size_t i = 0; i < t->n; i++)
             if (target(R, s, t->kids[i])) return -1;
@@ -162,10 +206,12 @@ static int target(resolver *R, scope *s, cbag__node *t) {
 static int func(resolver *R, scope *s, cbag__node *f) {
     for (size_t i = 0; i < f->n; i++) /* defaults: in the enclosing scope */
         if (resolve(R, s, f->kids[i])) return -1;
-    scope in = {s, SC_FUNC, NULL, 0, 0};
+    scope in = {.up = s, .kind = SC_FUNC};
     int rc = 0;
-    for (int i = 0; i < f->nparams && rc == 0; i++)
+    int nn = f->nparams + !!(f->op & FN_VARARGS) + !!(f->op & FN_KWARGS);
+    for (int i = 0; i < nn && rc == 0; i++) /* then *args, **kwargs */
         if (add(R, &in, f->pname[i], f) < 0) rc = -1;
+    if (rc == 0 && f->b) rc = globals(R, &in, f->b);
     if (rc == 0 && f->b) rc = collect(R, &in, f->b);
     if (rc == 0) rc = f->a ? resolve(R, &in, f->a) : resolve(R, &in, f->b);
     f->nslots = in.n;
@@ -178,7 +224,7 @@ static int comp(resolver *R, scope *s, cbag__node *c) {
     if (c->n == 0 || c->kids[0]->kind != N_CFOR)
         return fail(R, c, "invalid comprehension");
     if (resolve(R, s, c->kids[0]->b)) return -1;
-    scope in = {s, SC_COMP, NULL, 0, 0};
+    scope in = {.up = s, .kind = SC_COMP};
     int rc = 0;
     for (size_t i = 0; i < c->n && rc == 0; i++)
         if (c->kids[i]->kind == N_CFOR)
@@ -220,13 +266,14 @@ static int resolve(resolver *R, scope *s, cbag__node *n) {
         }
         return resolve(R, s, n->a);
     case S_FOR:
-        return resolve(R, s, n->b) || target(R, s, n->a) || resolve(R, s, n->c);
+        return resolve(R, s, n->b) || target(R, s, n->a) ||
+               resolve(R, s, n->c) || (n->n && resolve(R, s, n->kids[0]));
     case S_DEF:
     case S_IMPORT: return resolve(R, s, n->a) || target(R, s, n->b);
-    case S_DEL:
-        if (n->a->kind != N_SUBSCR)
-            return fail(R, n, "del supports only d[key]");
-        return resolve(R, s, n->a);
+    case S_DEL: return target(R, s, n->a);
+    case S_EXCEPT:
+        return resolve(R, s, n->a) || target(R, s, n->b) || resolve(R, s, n->c);
+    case S_GLOBAL: return 0;
     default: break;
     }
     if (resolve(R, s, n->a) || resolve(R, s, n->b) || resolve(R, s, n->c))
@@ -238,6 +285,6 @@ static int resolve(resolver *R, scope *s, cbag__node *n) {
 
 int cbag__resolve(cbag__prog *p, cbag__node *block, cbag__syntax *e) {
     resolver R = {p, e};
-    scope mod = {NULL, SC_MODULE, NULL, 0, 0};
+    scope mod = {.kind = SC_MODULE};
     return resolve(&R, &mod, block);
 }

@@ -156,6 +156,12 @@ check skip-value 0 "3" --errors skip "db.read_text('bad.jsonl').map(json.loads).
 check_err raise 1 "bad.jsonl line 2" "db.read_text('bad.jsonl').map(json.loads).pluck('a').sum()"
 check local-storage 0 "3" "db.read_text('bad.jsonl', storage_options={'anon': True}).count()"
 
+# projection: only the keys read are parsed (the graph says which), and
+# --no-projection gives the same
+check projection 0 "[('Alice', 2), ('Bob', 12)]" --visualize proj.dot "sorted(db.read_text('data/accounts.*.json.gz').map(json.loads).pluck('name').frequencies())[:2]"
+grep -q 'keeping \[name\]' proj.dot 2>/dev/null && ok || bad "projection in the graph" "$(grep json proj.dot | head -2)"
+check no-projection 0 "[('Alice', 2), ('Bob', 12)]" --no-projection "sorted(db.read_text('data/accounts.*.json.gz').map(json.loads).pluck('name').frequencies())[:2]"
+
 # --visualize
 check visualize 0 "4.0" --visualize g.dot "db.from_sequence([1, 2], npartitions=2).map(lambda x: x + 0.5).sum()"
 grep -q digraph g.dot 2>/dev/null && ok || bad "visualize writes DOT"
