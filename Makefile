@@ -95,7 +95,7 @@ test-tsan:
 	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" scripts/run-tests tsan $(TSAN_TESTS:tests/%.c=build/tsan/tests/%)
 
 diff: all
-	@scripts/run-diff
+	@CBAG_LDLIBS="$(LDLIBS_ALL)" scripts/run-diff
 
 # The cbag command end to end (tests/cli/run.sh prints "N passed, N failed").
 test-cli: all
